@@ -1,0 +1,97 @@
+# wirelab — one Makefile for the tool, the lab programs and the tests.
+# Quiet unless V=1. SANITIZE=1 (or `make asan`) builds with ASan+UBSan.
+
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+DESTDIR ?=
+B ?= build
+
+PKGS := libnl-3.0 libnl-route-3.0 libnl-nf-3.0 libnl-idiag-3.0 libpcap openssl libssh
+CC ?= cc
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) cmocka)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lnetfilter_queue -lpthread
+
+WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
+	-Wvla -Wformat=2 -Wno-format-nonliteral
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 $(WARN) -MMD -MP -D_GNU_SOURCE -DWIRELAB_VERSION='"$(VERSION)"' \
+	-I. $(PKG_CFLAGS)
+ifeq ($(SANITIZE),1)
+B := build-asan
+CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRC := $(filter-out harness/main.c,$(wildcard harness/*.c netns/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
+LAB_SRC := $(wildcard labs/*.c)
+LAB_BIN := $(LAB_SRC:labs/%.c=$(B)/labs/%)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+
+.PHONY: all deps run test unit integration asan format format-check clean install bench golden
+all: $(B)/wirelab $(LAB_BIN) $(TEST_BIN)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/libwirelab.a: $(LIB_OBJ)
+	@[ "$(V)" = 1 ] || echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/wirelab: $(B)/obj/harness/main.o $(B)/libwirelab.a
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Lab programs: one C file each, linked with what they may use.
+$(B)/labs/%: labs/%.c
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+$(B)/tests/%: tests/%.c $(B)/libwirelab.a
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libwirelab.a $(PKG_LIBS) \
+		$(shell pkg-config --libs cmocka)
+
+# The two commands of README.md. Each is complete on its own on a fresh
+# Debian machine: install what is missing, build, then run.
+deps:
+	@sh ci/install-deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(B)/wirelab run --out $(B)/out --junit $(B)/out/junit.xml
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@B=$(B) sh tests/run.sh
+
+asan:
+	@$(MAKE) --no-print-directory SANITIZE=1 all
+	@B=build-asan sh tests/run.sh
+
+format:
+	clang-format -i $(wildcard harness/*.[ch] netns/*.[ch] labs/*.c tests/*.c)
+
+format-check:
+	@clang-format --dry-run -Werror $(wildcard harness/*.[ch] netns/*.[ch] labs/*.c tests/*.c)
+
+install: $(B)/wirelab $(LAB_BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/wirelab/labs
+	install -m 755 $(B)/wirelab $(DESTDIR)$(PREFIX)/bin/wirelab
+	install -m 644 labs/*.lab $(DESTDIR)$(PREFIX)/share/wirelab/labs/
+
+clean:
+	rm -rf build build-asan
+
+-include $(LIB_OBJ:.o=.d) $(B)/obj/harness/main.d

@@ -1,0 +1,31 @@
+/* harness/claim.h — a lab's claims checked against a trace. */
+#ifndef WIRELAB_CLAIM_H
+#define WIRELAB_CLAIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harness/lab.h"
+#include "harness/trace.h"
+
+struct claim_result {
+	const struct lab_claim *claim; /* id, text, expected verdict, why, line */
+	enum lab_verdict verdict;      /* computed from the capture alone */
+	char *expected;                /* what the notes say ("10 packets") */
+	char *observed;                /* what the capture shows ("11 packets") */
+	uint32_t *packets;             /* frame numbers of the evidence, ascending */
+	size_t npackets;
+};
+
+/* Evaluates every claim of lab on tr. *out (array of lab->nclaims) is NULL on
+ * entry. A claim whose evaluation cannot be carried out (a fact a capture
+ * cannot show) is LAB_NA, never an error; -1 only on ENOMEM or a script error
+ * found at run time (err: "labs/x.lab:30: ..."). */
+int claim_eval_all(const struct lab *lab, const struct trace *tr, struct claim_result **out,
+		   char *err, size_t errlen) __attribute__((warn_unused_result));
+
+void claim_results_free(struct claim_result *r, size_t n);
+
+const char *claim_verdict_name(enum lab_verdict v); /* "holds", "fails", "n/a" */
+
+#endif

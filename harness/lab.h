@@ -1,0 +1,106 @@
+/* harness/lab.h — lab scripts (labs/<id>.lab), parsed.
+ *
+ * The language is documented in labs/README.md. A parsed lab is plain data:
+ * the runner reads the topology and the programs, claim.c evaluates the
+ * claims against a trace. Every node keeps the file and line it came from.
+ */
+#ifndef WIRELAB_LAB_H
+#define WIRELAB_LAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harness/trace.h"
+
+struct filter;   /* filter.h: a parsed Wireshark display filter */
+struct expr;     /* claim.c: a parsed claim expression */
+
+enum lab_host { LAB_CLIENT = 0, LAB_PI = 1, LAB_BOTH = 2 };
+enum lab_verdict { LAB_HOLDS = 0, LAB_FAILS = 1, LAB_NA = 2 };
+
+struct lab_sysctl {
+	enum lab_host host;
+	char *key, *value;
+	int line;
+};
+
+struct lab_drop {
+	int dir;                /* 0: to-pi, 1: to-client (enum impair_dir) */
+	struct filter *filter;  /* which packets count */
+	char *filter_text;
+	unsigned nth;           /* drop the nth matching packet (from 1) */
+	int line;
+};
+
+struct lab_file {               /* `file NAME <<EOF ... EOF`: written into the run's dir */
+	char *name;
+	char *body;
+	int line;
+};
+
+enum lab_prog_kind { LAB_PROG_SERVER, LAB_PROG_CLIENT };
+
+struct lab_prog {
+	enum lab_prog_kind kind;
+	enum lab_host host;     /* LAB_CLIENT or LAB_PI */
+	char *name;             /* "server", "client", or `as NAME` */
+	char **argv;            /* words, {placeholders} not yet expanded; NULL-terminated */
+	int ready_port;         /* server: wait until this TCP port listens (0: none) */
+	int timeout_ms;         /* client: kill after (default 10000) */
+	int line;
+};
+
+struct lab_let {
+	char *name;
+	struct expr *e;
+	int line;
+};
+
+struct lab_claim {
+	char *id;               /* "http.syn" */
+	char *text;             /* the sentence a student reads */
+	char *expected;         /* optional: how the notes put it ("10 packets") */
+	struct lab_let *lets;
+	size_t nlets;
+	struct expr **expects;  /* all must be true */
+	char **expect_texts;    /* source text of each, for reports */
+	size_t nexpects;
+	struct expr **evidence; /* packet expressions shown as evidence */
+	size_t nevidence;
+	char *report;           /* optional observed template, "{expr} packets" */
+	enum lab_verdict verdict; /* what this lab expects on Linux (default holds) */
+	char *why;              /* why the verdict differs from the notes */
+	int line;
+};
+
+struct lab {
+	char *path;             /* as given */
+	char *id, *title, *section;
+	enum trace_kind kind;   /* `stream http|websocket|tls|ssh|any` */
+	/* topology */
+	char *addr[2];          /* dotted quads; NULL: defaults */
+	uint32_t delay_us[2];   /* one-way, by direction (to-pi, to-client) */
+	uint64_t rate_bps;
+	unsigned mtu;
+	struct lab_sysctl *sysctls;
+	size_t nsysctls;
+	struct lab_drop *drops;
+	size_t ndrops;
+	struct lab_file *files;
+	size_t nfiles;
+	struct lab_prog *progs;
+	size_t nprogs;
+	struct lab_claim *claims;
+	size_t nclaims;
+};
+
+/* Parses a lab file. Errors are one line "labs/x.lab:12:7: expected ..., got ...".
+ * *out is NULL on entry. */
+int lab_load(const char *path, struct lab **out, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/* Parses from memory (name is used in messages). */
+int lab_parse(const char *name, const char *text, size_t len, struct lab **out, char *err,
+	      size_t errlen) __attribute__((warn_unused_result));
+void lab_free(struct lab *l);
+
+#endif
