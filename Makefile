@@ -34,6 +34,8 @@ LAB_SRC := $(wildcard labs/*.c)
 LAB_BIN := $(LAB_SRC:labs/%.c=$(B)/labs/%)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 
 .PHONY: all deps run test unit integration asan format format-check clean install bench golden
 all: $(B)/wirelab $(LAB_BIN) $(TEST_BIN)
@@ -62,6 +64,14 @@ $(B)/tests/%: tests/%.c $(B)/libwirelab.a
 	@[ "$(V)" = 1 ] || echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libwirelab.a $(PKG_LIBS) \
 		$(shell pkg-config --libs cmocka)
+
+$(B)/bench/%: tests/bench/%.c $(B)/libwirelab.a
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libwirelab.a $(PKG_LIBS)
+
+bench: all $(BENCH_BIN)
+	@B=$(B) sh tests/bench/run.sh
 
 # The two commands of README.md. Each is complete on its own on a fresh
 # Debian machine: install what is missing, build, then run.
