@@ -26,6 +26,24 @@ int claim_eval_all(const struct lab *lab, const struct trace *tr, struct claim_r
 
 void claim_results_free(struct claim_result *r, size_t n);
 
+/* For lab.c, which reads claims: claim expressions (labs/README.md) are
+ * parsed when the lab is read, so that every script error is found before a
+ * run. lets[0..nlets) are the names in scope (the claim's earlier lets).
+ * Parses the longest expression at the start of text and sets *used to the
+ * bytes it took (the caller checks what follows). On error, *erroff is the
+ * offset in text of the fault and err says what was expected. *out is NULL
+ * on entry. */
+int claim_expr_parse(const char *text, const struct lab_let *lets, size_t nlets,
+		     struct expr **out, size_t *used, size_t *erroff, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+void claim_expr_free(struct expr *e);
+/* Checks each {EXPR} of a report template (the string's value), as above. */
+int claim_report_check(const char *tmpl, const struct lab_let *lets, size_t nlets,
+		       size_t *erroff, char *err, size_t errlen) __attribute__((warn_unused_result));
+/* 1 if word is a keyword of the expressions (first, count, from...), which
+ * cannot name a let. */
+int claim_reserved(const char *word);
+
 const char *claim_verdict_name(enum lab_verdict v); /* "holds", "fails", "n/a" */
 
 #endif

@@ -101,6 +101,14 @@ int lab_load(const char *path, struct lab **out, char *err, size_t errlen)
 /* Parses from memory (name is used in messages). */
 int lab_parse(const char *name, const char *text, size_t len, struct lab **out, char *err,
 	      size_t errlen) __attribute__((warn_unused_result));
+/* Reads the string literal at s (s[0] is '"'; escapes \" \\ \n). On success
+ * *out is its value (caller frees), *used the bytes read with both quotes and,
+ * if offs is not NULL, *offs a malloc'd array (caller frees) with the offset
+ * in s of each value byte and, last, of the closing quote: what parses the
+ * value (a filter, a report's {EXPR}) can then point into the file. On error
+ * *used is the offset of the fault. *out and *offs are NULL on entry. */
+int lab_string(const char *s, char **out, size_t *used, size_t **offs, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 void lab_free(struct lab *l);
 
 #endif

@@ -68,7 +68,8 @@ struct pkt {
 	uint8_t is_tcp;
 	uint16_t sport, dport;
 	uint8_t flags;
-	uint16_t win;    /* unscaled window field */
+	uint16_t win;    /* unscaled window field (tcp.window_size_value) */
+	uint32_t win_scaled; /* tcp.window_size: scaled when both SYNs had WS */
 	uint32_t seq_raw, ack_raw;
 	uint32_t seq, ack, nxtseq; /* relative to each side's ISN (ack: the peer's) */
 	uint32_t len;              /* TCP payload length */
@@ -79,6 +80,7 @@ struct pkt {
 	uint8_t ack_valid;         /* ACK flag set: ack/ack_raw mean something */
 
 	char info[200];  /* one line, Wireshark's Info column in spirit */
+	char opts[96];   /* TCP options as text: " MSS=1460 SACK_PERM ..." */
 	char err[120];   /* non-empty: truncated/malformed, e.g. "tcp: truncated header" */
 
 	struct pkt_fv *fv; /* protocol fields completed at this frame */

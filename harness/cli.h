@@ -1,0 +1,37 @@
+/* harness/cli.h — what the subcommands share: where labs and lab programs
+ * are, lab lookup, usage errors; and the subcommands defined outside main.c.
+ */
+#ifndef WIRELAB_CLI_H
+#define WIRELAB_CLI_H
+
+#include <stddef.h>
+
+#include "harness/lab.h"
+
+/* Exit codes of INTERFACE.md. */
+enum { EXIT_HOLDS = 0, EXIT_CLAIM = 1, EXIT_INPUT = 2, EXIT_ENV = 3 };
+
+void cli_init(const char *argv0);
+/* "usage: wirelab <text>" on stderr; returns EXIT_INPUT. */
+int cli_usage(const char *text);
+/* The directory of lab scripts: $WIRELAB_LABS, labs/ beside the build
+ * directory, or the installed share/wirelab/labs. */
+const char *cli_labs_dir(void);
+/* The directory of the lab programs (wl-httpd...): build/labs beside the
+ * binary, or the installed lib/wirelab. */
+const char *cli_progs_dir(void);
+/* Loads a lab by id (or by path if it contains '/' or ends in .lab).
+ * Unknown id: err "unknown lab 'x' (wirelab list shows the labs)". */
+int cli_load_lab(const char *id, struct lab **out, char *err, size_t errlen);
+/* The ids of every lab, sorted; *ids is malloc'd, each string too. */
+int cli_lab_ids(char ***ids, size_t *n, char *err, size_t errlen);
+void cli_free_ids(char **ids, size_t n);
+/* Colour only on a TTY and without NO_COLOR. */
+int cli_color(int fd);
+
+int cmd_list(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_clean(int argc, char **argv);
+
+#endif
