@@ -252,8 +252,7 @@ static int x_next(struct xparse *xp)
 					   "(",  ")",  ",",  "{",  "}",  "=" };
 	const char *t = xp->text;
 
-	if (xp->tok != XT_END || xp->len)
-		xp->prev_end = xp->start + xp->len;
+	xp->prev_end = xp->start + xp->len;
 	free(xp->str);
 	free(xp->offs);
 	xp->str = NULL;
@@ -337,8 +336,8 @@ static const char *etype_name(enum etype t)
 	return "?";
 }
 
-/* A new node whose source starts at start; x_done() sets its source text
- * once its last token is consumed. */
+/* A new node; x_done() sets its source text once its last token is
+ * consumed. */
 static struct expr *x_new(struct xparse *xp, enum eop op, enum etype type)
 {
 	struct expr *e = calloc(1, sizeof(*e));
@@ -1130,7 +1129,8 @@ static int eval_sel(struct ectx *cx, const struct expr *e, struct val *v)
 			found = idx + 1;
 			break;
 		}
-		found = idx + 1; /* EO_LAST: the latest so far */
+		if (e->op == EO_LAST)
+			found = idx + 1; /* the latest so far */
 	}
 	if (counts)
 		set_int(v, V_INT, sum);
@@ -1273,17 +1273,12 @@ static void eval_arith(const struct expr *e, const struct val *a, const struct v
 		return;
 	}
 	if (a->t == V_INT && b->t == V_INT) {
-		switch (e->op) {
-		case EO_ADD:
+		if (e->op == EO_ADD)
 			ovf = __builtin_add_overflow(a->i, b->i, &r);
-			break;
-		case EO_SUB:
+		else if (e->op == EO_SUB)
 			ovf = __builtin_sub_overflow(a->i, b->i, &r);
-			break;
-		default:
+		else
 			ovf = __builtin_mul_overflow(a->i, b->i, &r);
-			break;
-		}
 		if (ovf)
 			absent(v, "%s overflows", e->src);
 		else
@@ -1337,23 +1332,12 @@ static int eval_cmp(const struct expr *e, const struct val *a, const struct val 
 	r = vcompare(a, b, &c);
 	if (r < 0)
 		return e->op == EO_NE;
-	switch (e->op) {
-	case EO_EQ:
-		return c == 0;
-	case EO_NE:
-		return c != 0;
-	case EO_LT:
-		return c < 0;
-	case EO_LE:
-		return c <= 0;
-	case EO_GT:
-		return c > 0;
-	case EO_GE:
-		return c >= 0;
-	default:
-		break;
-	}
-	return 0;
+	return e->op == EO_EQ   ? c == 0
+	       : e->op == EO_NE ? c != 0
+	       : e->op == EO_LT ? c < 0
+	       : e->op == EO_LE ? c <= 0
+	       : e->op == EO_GT ? c > 0
+				: c >= 0;
 }
 
 static int eval(struct ectx *cx, const struct expr *e, struct val *v)
@@ -1579,29 +1563,21 @@ static int render_side(struct ectx *cx, const struct expr *e, struct sb *b, int 
  * operand of a logical operator. */
 static int render_cond(struct ectx *cx, const struct expr *e, struct sb *b, int *first)
 {
-	switch (e->op) {
-	case EO_EQ:
-	case EO_NE:
-	case EO_LT:
-	case EO_LE:
-	case EO_GT:
-	case EO_GE:
-	case EO_IN:
-		for (int k = 0; k < 3; k++)
-			if (e->k[k] && render_side(cx, e->k[k], b, first) < 0)
-				return -1;
-		return 0;
-	case EO_AND:
-	case EO_OR:
+	if (e->op == EO_AND || e->op == EO_OR) {
 		if (render_cond(cx, e->k[0], b, first) < 0)
 			return -1;
 		return render_cond(cx, e->k[1], b, first);
-	case EO_NOT:
-		return render_cond(cx, e->k[0], b, first);
-	default:
-		break;
 	}
-	return render_side(cx, e, b, first);
+	if (e->op == EO_NOT)
+		return render_cond(cx, e->k[0], b, first);
+	if (e->op != EO_EQ && e->op != EO_NE && e->op != EO_LT && e->op != EO_LE &&
+	    e->op != EO_GT && e->op != EO_GE && e->op != EO_IN)
+		return render_side(cx, e, b, first);
+	/* A comparison: its sides. */
+	for (int k = 0; k < 3; k++)
+		if (e->k[k] && render_side(cx, e->k[k], b, first) < 0)
+			return -1;
+	return 0;
 }
 
 /* Walks a report template: checks each {EXPR} (cx NULL) or renders it. */
@@ -1631,8 +1607,12 @@ static int report_walk(struct ectx *cx, const char *tmpl, const struct lab_let *
 		if (*s != '}') {
 			claim_expr_free(e);
 			*erroff = (size_t)(s - tmpl);
-			snprintf(err, errlen, "expected \"}\" to close \"{\" at %zu, got %s",
-				 (size_t)(open - tmpl) + 1, *s ? "more" : "end of string");
+			if (*s)
+				snprintf(err, errlen, "expected \"}\" after the expression, got \"%c\"",
+					 *s);
+			else
+				snprintf(err, errlen,
+					 "expected \"}\" after the expression, got end of string");
 			return -1;
 		}
 		s++;
@@ -1730,7 +1710,7 @@ static int eval_claim(const struct lab *lab, const struct lab_claim *c, const st
 		}
 	} else {
 		for (size_t k = 0; k < c->nexpects; k++) {
-			size_t before = obs.len;
+			size_t before;
 
 			first = 1;
 			if (k)
