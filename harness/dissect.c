@@ -43,9 +43,9 @@ enum {
 #define OOO_WINDOW_US 3000     /* Wireshark's out-of-order threshold */
 
 /* Found by their first bytes. */
-static const struct proto *const protos[] = { &proto_http };
+static const struct proto *const protos[] = { &proto_http, &proto_tls, &proto_ssh };
 /* Reached by an upgrade from another protocol; their fields count too. */
-static const struct proto *const upgrades[] = { NULL };
+static const struct proto *const upgrades[] = { &proto_websocket };
 
 const struct proto *dissect_proto_by_name(const char *name)
 {
@@ -185,6 +185,16 @@ unsigned dissect_stream_carries(const struct dissect *d, int32_t stream)
 	if (stream < 0 || stream >= d->nstreams)
 		return 0;
 	return d->streams[stream]->carries;
+}
+
+void dissect_json(FILE *out, const struct pkt *p)
+{
+	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+		if (protos[i]->json)
+			protos[i]->json(out, p);
+	for (size_t i = 0; i < sizeof(upgrades) / sizeof(upgrades[0]); i++)
+		if (upgrades[i]->json)
+			upgrades[i]->json(out, p);
 }
 
 int dissect_field_known(const char *name)
@@ -715,11 +725,13 @@ static int feed_proto(struct stream *s, int dir, struct pkt *p)
 		s->carries |= s->proto->carries;
 	}
 	for (int guard = 0; guard < 4 && h->len; guard++) {
-		const struct proto *next = NULL;
-		size_t used = s->proto->feed(s->pstate, dir, h->buf, h->len, p, &next);
+		struct proto_io io = { NULL, 0 };
+		size_t used = s->proto->feed(s->pstate, dir, h->buf, h->len, p, &io);
+		const struct proto *next = io.next;
 
 		if (used == (size_t)-1)
 			return -1;
+		s->carries |= io.carries;
 		if (used > h->len)
 			used = h->len;
 		memmove(h->buf, h->buf + used, h->len - used);

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "harness/pkt.h"
 
@@ -38,6 +39,11 @@ void dissect_free(struct dissect *d);
 
 /* ---- For the protocol dissectors (dissect_<proto>.c) ---- */
 
+struct proto_io {
+	const struct proto *next;
+	unsigned carries;
+};
+
 struct proto {
 	const char *name;           /* "http" */
 	const char *const *fields;  /* NULL-terminated names it may add */
@@ -48,15 +54,24 @@ struct proto {
 	void (*close)(void *st);
 	/* Consumes what it can of one direction's reassembled bytes, adding the
 	 * fields of every message that completes to p (and a short text to
-	 * p->info). Returns the bytes consumed (0: needs more). May set *next to
-	 * hand the stream to another protocol (an HTTP upgrade). Returns
-	 * (size_t)-1 on ENOMEM. */
+	 * p->info). Returns the bytes consumed (0: needs more), or (size_t)-1
+	 * on ENOMEM. May set io->next to hand the stream to another protocol
+	 * (an HTTP upgrade) and add trace-kind bits to io->carries. */
 	size_t (*feed)(void *st, int dir, const uint8_t *data, size_t len, struct pkt *p,
-		       const struct proto **next);
+		       struct proto_io *io);
 	unsigned carries; /* trace kind bit it marks on the stream */
+	/* Writes this protocol's keys of `show --json` for the packet (e.g.
+	 * `, "http": {...}`), nothing if the packet has none of its messages. */
+	void (*json)(FILE *out, const struct pkt *p);
 };
 
+/* Every protocol's json writer, in table order (used by show). */
+void dissect_json(FILE *out, const struct pkt *p);
+
 extern const struct proto proto_http;
+extern const struct proto proto_websocket;
+extern const struct proto proto_tls; /* dissect_tls.c */
+extern const struct proto proto_ssh; /* dissect_ssh.c */
 
 /* A protocol reached only by an upgrade ("websocket"), or NULL. */
 const struct proto *dissect_proto_by_name(const char *name);

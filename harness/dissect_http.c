@@ -11,12 +11,16 @@
  * request asked for it, takes over both directions.
  */
 #include <ctype.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "harness/dissect.h"
+#include "harness/json.h"
 #include "harness/trace.h"
 
 #define HEAD_MAX 65536 /* a longer head is an error, as servers treat it */
@@ -48,6 +52,7 @@ static const char *const http_fields[] = {
 	"http.sec_websocket_version",
 	"http.sec_websocket_protocol",
 	"http.sec_websocket_extensions",
+	"http.sec_websocket_accept_valid", /* wirelab: the accept matches the key */
 	"http.header_length", /* wirelab: bytes of start line, fields and blank line */
 	"http.body_length",   /* wirelab: bytes of the message body */
 	NULL,
@@ -91,7 +96,22 @@ struct http_state {
 	int head_requests;   /* requests sent with HEAD still unanswered */
 	int ws_requested;    /* a request asked for Upgrade: websocket */
 	int switched;        /* a 101 was seen: no more HTTP */
+	char ws_key[64];     /* its Sec-WebSocket-Key */
+	int accept_check;    /* for the 101: 1 matches, -1 does not, 0 nothing to check */
+	char accept_want[32];
 };
+
+/* RFC 6455 4.2.2: base64(SHA-1(key + the GUID)). */
+static void ws_accept_for(const char *key, char out[32])
+{
+	static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+	unsigned char md[SHA_DIGEST_LENGTH];
+	char buf[128];
+	int n = snprintf(buf, sizeof(buf), "%s%s", key, guid);
+
+	SHA1((const unsigned char *)buf, (size_t)n, md);
+	EVP_EncodeBlock((unsigned char *)out, md, SHA_DIGEST_LENGTH);
+}
 
 static int http_detect(const uint8_t *data, size_t len, int dir)
 {
@@ -297,8 +317,21 @@ static int start_message(struct http_state *s, int dir, const uint8_t *data, siz
 		if (hl > 5 && !memcmp(h, "HEAD ", 5))
 			s->head_requests++;
 		v = header_value(h, hl, "Upgrade", &vl);
-		if (value_has_token(v, vl, "websocket"))
+		if (value_has_token(v, vl, "websocket")) {
 			s->ws_requested = 1;
+			v = header_value(h, hl, "Sec-WebSocket-Key", &vl);
+			if (v && vl < sizeof(s->ws_key))
+				snprintf(s->ws_key, sizeof(s->ws_key), "%.*s", (int)vl, v);
+		}
+	}
+	s->accept_check = 0;
+	if (dir == PKT_DIR_SERVER && code == 101 && s->ws_key[0]) {
+		ws_accept_for(s->ws_key, s->accept_want);
+		v = header_value(h, hl, "Sec-WebSocket-Accept", &vl);
+		s->accept_check = v && vl == strlen(s->accept_want) &&
+						  !memcmp(v, s->accept_want, vl)
+					  ? 1
+					  : -1;
 	}
 	if (dir == PKT_DIR_SERVER &&
 	    ((code >= 100 && code < 200) || code == 204 || code == 304 || s->head_requests > 0)) {
@@ -403,7 +436,7 @@ static size_t read_body(struct http_side *sd, const uint8_t *d, size_t len, int 
 }
 
 static size_t http_feed(void *st, int dir, const uint8_t *data, size_t len, struct pkt *p,
-			const struct proto **next)
+			struct proto_io *io)
 {
 	struct http_state *s = st;
 	struct http_side *sd = &s->side[dir];
@@ -411,8 +444,8 @@ static size_t http_feed(void *st, int dir, const uint8_t *data, size_t len, stru
 
 	while (used < len) {
 		if (s->switched) {
-			if (s->ws_requested && dissect_proto_by_name("websocket")) {
-				*next = dissect_proto_by_name("websocket");
+			if (s->ws_requested) {
+				io->next = dissect_proto_by_name("websocket");
 				return used;
 			}
 			return len; /* another protocol we do not dissect */
@@ -445,13 +478,51 @@ static size_t http_feed(void *st, int dir, const uint8_t *data, size_t len, stru
 			return used;
 		if (!sd->listed && list_message(p, dir, sd->head, sd->head_len, sd->body_len))
 			return (size_t)-1;
+		if (s->ws_requested)
+			io->carries |= 1u << TRACE_WEBSOCKET;
+		if (dir == PKT_DIR_SERVER && s->accept_check) {
+			if (pkt_add_int(p, "http.sec_websocket_accept_valid", s->accept_check > 0))
+				return (size_t)-1;
+			if (s->accept_check < 0 &&
+			    pkt_proto_error(p,
+					    "websocket: Sec-WebSocket-Accept does not match the key "
+					    "(expected %s, RFC 6455 4.2.2)",
+					    s->accept_want))
+				return (size_t)-1;
+			s->accept_check = 0;
+		}
 		free(sd->head);
 		sd->head = NULL;
 		sd->in_body = 0;
 	}
 	if (s->switched && s->ws_requested)
-		*next = dissect_proto_by_name("websocket");
+		io->next = dissect_proto_by_name("websocket");
 	return used;
+}
+
+static void json_http(FILE *out, const struct pkt *p)
+{
+	for (size_t i = 0; i < p->nfv; i++) {
+		if (p->fv[i].type != PKT_FV_GROUP || strcmp(p->fv[i].name, "http"))
+			continue;
+		size_t end = pkt_group_end(p, i);
+		const struct pkt_fv *m = pkt_group_field(p, i, end, "http.request.method");
+		const struct pkt_fv *u = pkt_group_field(p, i, end, "http.request.uri");
+		const struct pkt_fv *v = pkt_group_field(p, i, end, "http.request.version");
+		const struct pkt_fv *c = pkt_group_field(p, i, end, "http.response.code");
+
+		if (m && u && v) {
+			char line[512];
+			int n = snprintf(line, sizeof(line), "%s %s %s", m->s, u->s, v->s);
+
+			fputs(", \"http\": {\"request\": ", out);
+			json_str(out, line, n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1);
+			fputs("}", out);
+		} else if (c) {
+			fprintf(out, ", \"http\": {\"status\": %" PRId64 "}", c->i);
+		}
+		return; /* the first message: INTERFACE.md has one object */
+	}
 }
 
 const struct proto proto_http = {
@@ -462,4 +533,5 @@ const struct proto proto_http = {
 	.close = http_close,
 	.feed = http_feed,
 	.carries = 1u << TRACE_HTTP,
+	.json = json_http,
 };

@@ -330,3 +330,20 @@ void pkt_clear(struct pkt *p)
 	p->nfv = p->cap_fv = 0;
 	p->arena_len = p->arena_cap = 0;
 }
+
+size_t pkt_group_end(const struct pkt *p, size_t i)
+{
+	size_t j = i + 1;
+
+	while (j < p->nfv && p->fv[j].type != PKT_FV_GROUP)
+		j++;
+	return j;
+}
+
+const struct pkt_fv *pkt_group_field(const struct pkt *p, size_t i, size_t end, const char *name)
+{
+	for (size_t j = i + 1; j < end && j < p->nfv; j++)
+		if (!strcmp(p->fv[j].name, name))
+			return &p->fv[j];
+	return NULL;
+}

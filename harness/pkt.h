@@ -117,6 +117,11 @@ int pkt_add_group(struct pkt *p, const char *name);
 int pkt_add_int(struct pkt *p, const char *name, int64_t i);
 int pkt_add_str(struct pkt *p, const char *name, const char *s, size_t len);
 
+/* Walking message groups: the index past group i's fields, and the first
+ * field called name inside [i, end) (NULL if none). */
+size_t pkt_group_end(const struct pkt *p, size_t i);
+const struct pkt_fv *pkt_group_field(const struct pkt *p, size_t i, size_t end, const char *name);
+
 /* Copies src into dst (deep: fv and strings). dst is overwritten. */
 int pkt_copy(struct pkt *dst, const struct pkt *src);
 void pkt_clear(struct pkt *p); /* frees fv/arena, keeps nothing */

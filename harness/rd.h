@@ -65,13 +65,14 @@ static inline int rd_be32(struct rd *r, uint32_t *v)
 
 static inline int rd_be64(struct rd *r, uint64_t *v)
 {
-	uint32_t hi, lo;
+	const uint8_t *b = r->p;
 
 	if (rd_left(r) < 8)
 		return -1;
-	rd_be32(r, &hi);
-	rd_be32(r, &lo);
-	*v = (uint64_t)hi << 32 | lo;
+	*v = 0;
+	for (int i = 0; i < 8; i++)
+		*v = *v << 8 | b[i];
+	r->p += 8;
 	return 0;
 }
 

@@ -36,50 +36,6 @@ void show_tcp_flags(const struct pkt *p, char *buf, size_t len)
 	buf[n] = '\0';
 }
 
-/* The fields of one message group, from fv[*i] (the group) to the next group. */
-static size_t group_end(const struct pkt *p, size_t i)
-{
-	size_t j = i + 1;
-
-	while (j < p->nfv && p->fv[j].type != PKT_FV_GROUP)
-		j++;
-	return j;
-}
-
-static const struct pkt_fv *group_field(const struct pkt *p, size_t i, size_t end,
-					const char *name)
-{
-	for (size_t j = i + 1; j < end; j++)
-		if (!strcmp(p->fv[j].name, name))
-			return &p->fv[j];
-	return NULL;
-}
-
-static void json_http(FILE *out, const struct pkt *p)
-{
-	for (size_t i = 0; i < p->nfv; i++) {
-		if (p->fv[i].type != PKT_FV_GROUP || strcmp(p->fv[i].name, "http"))
-			continue;
-		size_t end = group_end(p, i);
-		const struct pkt_fv *m = group_field(p, i, end, "http.request.method");
-		const struct pkt_fv *u = group_field(p, i, end, "http.request.uri");
-		const struct pkt_fv *v = group_field(p, i, end, "http.request.version");
-		const struct pkt_fv *c = group_field(p, i, end, "http.response.code");
-
-		if (m && u && v) {
-			char line[512];
-			int n = snprintf(line, sizeof(line), "%s %s %s", m->s, u->s, v->s);
-
-			fputs(", \"http\": {\"request\": ", out);
-			json_str(out, line, n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1);
-			fputs("}", out);
-		} else if (c) {
-			fprintf(out, ", \"http\": {\"status\": %" PRId64 "}", c->i);
-		}
-		return; /* the first message: INTERFACE.md has one object */
-	}
-}
-
 static void json_errors(FILE *out, const struct pkt *p)
 {
 	int first = 1;
@@ -143,7 +99,7 @@ void show_packet_json(FILE *out, const struct pkt *p)
 		fputs(", \"malformed\": ", out);
 		json_cstr(out, p->err);
 	}
-	json_http(out, p);
+	dissect_json(out, p);
 	json_errors(out, p);
 	fputs("}\n", out);
 }

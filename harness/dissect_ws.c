@@ -1,0 +1,434 @@
+/* harness/dissect_ws.c — WebSocket frames (RFC 6455 5.2), after the 101.
+ *
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +-+-+-+-+-------+-+-------------+-------------------------------+
+ *  |F|R|R|R| opcode|M| Payload len |    Extended payload length    |
+ *  |I|S|S|S|  (4)  |A|     (7)     |             (16/64)           |
+ *  |N|V|V|V|       |S|             |   (if payload len==126/127)   |
+ *  +-+-+-+-+-------+-+-------------+ - - - - - - - - - - - - - - - +
+ *  |     Extended payload length continued, if payload len == 127  |
+ *  + - - - - - - - - - - - - - - - +-------------------------------+
+ *  |                               |Masking-key, if MASK set to 1  |
+ *  +-------------------------------+-------------------------------+
+ *  | Masking-key (continued)       |          Payload Data         |
+ *
+ * Every frame is listed at the packet that completes it. Whatever breaks the
+ * RFC (an unmasked client frame, a masked server frame, reserved bits or
+ * opcodes, a long or fragmented control frame, a non-minimal length, a
+ * continuation with no message, data after Close, a bad close code, text that
+ * is not UTF-8) is a protocol error at that packet ("wl.error"), and the
+ * dissection goes on.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/dissect.h"
+#include "harness/json.h"
+#include "harness/rd.h"
+#include "harness/trace.h"
+
+#define WS_KEEP_MAX   (64 * 1024) /* frames up to this are kept whole */
+#define WS_PAYLOAD_HEX 125        /* bytes of payload shown in websocket.payload */
+#define WS_TEXT_MAX   (64 * 1024) /* text messages validated as UTF-8 up to this */
+
+static const char *const ws_fields[] = {
+	"websocket",
+	"websocket.fin",
+	"websocket.rsv",
+	"websocket.opcode",
+	"websocket.mask",
+	"websocket.payload_length",
+	"websocket.payload_length_ext_16",
+	"websocket.payload_length_ext_64",
+	"websocket.masking_key",
+	"websocket.len",          /* wirelab: the payload's real length */
+	"websocket.payload",      /* wirelab: unmasked payload, hex, first 125 bytes */
+	"websocket.payload.text", /* a complete text message (at its last frame) */
+	"websocket.payload.close.status_code",
+	"websocket.payload.close.reason",
+	NULL,
+};
+
+enum {
+	WS_CONT = 0x0,
+	WS_TEXT = 0x1,
+	WS_BINARY = 0x2,
+	WS_CLOSE = 0x8,
+	WS_PING = 0x9,
+	WS_PONG = 0xa,
+};
+
+struct ws_side {
+	int in_message;     /* a fragmented data message is open */
+	int message_opcode; /* its opcode */
+	int closed;         /* sent a Close */
+	/* a frame too big to keep, being skipped */
+	int skipping;
+	uint64_t skip_left;
+	/* the text message being assembled (for UTF-8 and the listing) */
+	uint8_t *text;
+	size_t text_len;
+	int text_overflow;
+};
+
+struct ws_state {
+	struct ws_side side[2];
+};
+
+static void *ws_open(void)
+{
+	return calloc(1, sizeof(struct ws_state));
+}
+
+static void ws_close(void *st)
+{
+	struct ws_state *s = st;
+
+	if (!s)
+		return;
+	free(s->side[0].text);
+	free(s->side[1].text);
+	free(s);
+}
+
+static int ws_detect(const uint8_t *data, size_t len, int dir)
+{
+	/* Reached only by the HTTP upgrade, never by guessing. */
+	(void)data;
+	(void)len;
+	(void)dir;
+	return 0;
+}
+
+static const char *opcode_name(int op)
+{
+	switch (op) {
+	case WS_CONT:
+		return "Continuation";
+	case WS_TEXT:
+		return "Text";
+	case WS_BINARY:
+		return "Binary";
+	case WS_CLOSE:
+		return "Connection Close";
+	case WS_PING:
+		return "Ping";
+	case WS_PONG:
+		return "Pong";
+	}
+	return "Reserved";
+}
+
+/* RFC 3629: 1 if s is valid UTF-8. */
+static int utf8_valid(const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		uint8_t c = s[i];
+		size_t k;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0)
+			k = 2, cp = c & 0x1f;
+		else if ((c & 0xf0) == 0xe0)
+			k = 3, cp = c & 0x0f;
+		else if ((c & 0xf8) == 0xf0)
+			k = 4, cp = c & 0x07;
+		else
+			return 0;
+		if (i + k > n)
+			return 0;
+		for (size_t j = 1; j < k; j++) {
+			if ((s[i + j] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i + j] & 0x3f);
+		}
+		if ((k == 2 && cp < 0x80) || (k == 3 && cp < 0x800) || (k == 4 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
+/* RFC 6455 7.4: codes an endpoint may send in a Close frame. */
+static int close_code_valid(unsigned code)
+{
+	if (code < 1000 || code == 1004 || code == 1005 || code == 1006 || code == 1015)
+		return 0;
+	if (code <= 1014)
+		return 1;
+	return code >= 3000 && code <= 4999;
+}
+
+static int text_append(struct ws_side *sd, const uint8_t *d, size_t n)
+{
+	if (sd->text_overflow || sd->text_len + n > WS_TEXT_MAX) {
+		sd->text_overflow = 1;
+		return 0;
+	}
+	uint8_t *t = realloc(sd->text, sd->text_len + n + 1);
+
+	if (!t)
+		return -1;
+	sd->text = t;
+	memcpy(t + sd->text_len, d, n);
+	sd->text_len += n;
+	return 0;
+}
+
+struct ws_frame {
+	int fin, rsv, opcode, masked;
+	unsigned len7;
+	uint64_t len;
+	uint8_t key[4];
+	size_t hdr;
+};
+
+/* Parses a frame header: 1 complete, 0 needs more bytes. */
+static int frame_header(const uint8_t *data, size_t len, struct ws_frame *f)
+{
+	struct rd r = rd_make(data, len);
+	uint8_t b0, b1;
+
+	if (rd_u8(&r, &b0) || rd_u8(&r, &b1))
+		return 0;
+	f->fin = b0 >> 7;
+	f->rsv = (b0 >> 4) & 7;
+	f->opcode = b0 & 0x0f;
+	f->masked = b1 >> 7;
+	f->len7 = b1 & 0x7f;
+	f->len = f->len7;
+	if (f->len7 == 126) {
+		uint16_t l16;
+
+		if (rd_be16(&r, &l16))
+			return 0;
+		f->len = l16;
+	} else if (f->len7 == 127) {
+		if (rd_be64(&r, &f->len))
+			return 0;
+	}
+	if (f->masked && rd_copy(&r, f->key, 4))
+		return 0;
+	f->hdr = (size_t)(r.p - data);
+	return 1;
+}
+
+static int list_frame(struct ws_state *s, int dir, const struct ws_frame *f, const uint8_t *payload,
+		      size_t have, struct pkt *p)
+{
+	struct ws_side *sd = &s->side[dir];
+	uint8_t buf[WS_PAYLOAD_HEX];
+	char hex[2 * WS_PAYLOAD_HEX + 1], key[9];
+	size_t shown = have < WS_PAYLOAD_HEX ? have : WS_PAYLOAD_HEX;
+	int control = f->opcode >= 8;
+
+	for (size_t i = 0; i < shown; i++) {
+		buf[i] = f->masked ? payload[i] ^ f->key[i % 4] : payload[i];
+		snprintf(hex + 2 * i, 3, "%02x", buf[i]);
+	}
+	hex[2 * shown] = '\0';
+	snprintf(key, sizeof(key), "%02x%02x%02x%02x", f->key[0], f->key[1], f->key[2], f->key[3]);
+	if (pkt_add_group(p, "websocket") || pkt_add_int(p, "websocket.fin", f->fin) ||
+	    pkt_add_int(p, "websocket.rsv", f->rsv) || pkt_add_int(p, "websocket.opcode", f->opcode) ||
+	    pkt_add_int(p, "websocket.mask", f->masked) ||
+	    pkt_add_int(p, "websocket.payload_length", f->len7) ||
+	    (f->len7 == 126 && pkt_add_int(p, "websocket.payload_length_ext_16", (int64_t)f->len)) ||
+	    (f->len7 == 127 && pkt_add_int(p, "websocket.payload_length_ext_64", (int64_t)f->len)) ||
+	    (f->masked && pkt_add_str(p, "websocket.masking_key", key, 8)) ||
+	    pkt_add_int(p, "websocket.len", (int64_t)f->len) ||
+	    (have == f->len && pkt_add_str(p, "websocket.payload", hex, 2 * shown)))
+		return -1;
+
+	/* The RFC's rules, each an error at this packet. */
+	if (dir == PKT_DIR_CLIENT && !f->masked &&
+	    pkt_proto_error(p, "websocket: unmasked frame from the client (RFC 6455 5.1)"))
+		return -1;
+	if (dir == PKT_DIR_SERVER && f->masked &&
+	    pkt_proto_error(p, "websocket: masked frame from the server (RFC 6455 5.1)"))
+		return -1;
+	if (f->rsv && pkt_proto_error(p, "websocket: reserved bits %d set with no extension", f->rsv))
+		return -1;
+	if ((f->opcode >= 3 && f->opcode <= 7) || f->opcode >= 0xb) {
+		if (pkt_proto_error(p, "websocket: reserved opcode 0x%x", f->opcode))
+			return -1;
+	}
+	if ((f->len7 == 126 && f->len < 126) || (f->len7 == 127 && f->len <= 0xffff)) {
+		if (pkt_proto_error(p, "websocket: length %" PRIu64 " not in its minimal form",
+				    f->len))
+			return -1;
+	}
+	if (f->len7 == 127 && (f->len >> 63) &&
+	    pkt_proto_error(p, "websocket: 64-bit length with its top bit set"))
+		return -1;
+	if (control && (f->len > 125 || !f->fin) &&
+	    pkt_proto_error(p, "websocket: control frame %s (RFC 6455 5.5)",
+			    f->len > 125 ? "longer than 125 bytes" : "fragmented"))
+		return -1;
+	if (sd->closed && pkt_proto_error(p, "websocket: frame after Close (RFC 6455 5.5.1)"))
+		return -1;
+
+	if (f->opcode == WS_CONT && !sd->in_message) {
+		if (pkt_proto_error(p, "websocket: continuation frame with no message to continue"))
+			return -1;
+	} else if ((f->opcode == WS_TEXT || f->opcode == WS_BINARY) && sd->in_message) {
+		if (pkt_proto_error(p, "websocket: new message before the last one's final frame"))
+			return -1;
+	}
+	if (f->opcode == WS_TEXT || f->opcode == WS_BINARY) {
+		sd->in_message = !f->fin;
+		sd->message_opcode = f->opcode;
+		sd->text_len = 0;
+		sd->text_overflow = have < f->len;
+	}
+	int data_op = f->opcode == WS_CONT ? sd->message_opcode : f->opcode;
+
+	if (f->opcode == WS_CONT && f->fin)
+		sd->in_message = 0;
+	if (data_op == WS_TEXT && f->opcode <= WS_BINARY) {
+		uint8_t *plain = malloc(have ? have : 1);
+
+		if (!plain)
+			return -1;
+		for (size_t i = 0; i < have; i++)
+			plain[i] = f->masked ? payload[i] ^ f->key[i % 4] : payload[i];
+		int bad = have < f->len ? (sd->text_overflow = 1, 0) : text_append(sd, plain, have);
+
+		free(plain);
+		if (bad)
+			return -1;
+		if (f->fin && !sd->text_overflow) {
+			if (!utf8_valid(sd->text, sd->text_len)) {
+				if (pkt_proto_error(p, "websocket: text message is not UTF-8 (RFC 6455 8.1)"))
+					return -1;
+			} else if (pkt_add_str(p, "websocket.payload.text", (const char *)sd->text,
+					       sd->text_len)) {
+				return -1;
+			}
+		}
+	}
+	if (f->opcode == WS_CLOSE) {
+		sd->closed = 1;
+		if (f->len == 1 && pkt_proto_error(p, "websocket: close payload of 1 byte"))
+			return -1;
+		if (f->len >= 2 && have >= 2) {
+			unsigned code = (unsigned)buf[0] << 8 | buf[1];
+
+			if (pkt_add_int(p, "websocket.payload.close.status_code", code) ||
+			    pkt_add_str(p, "websocket.payload.close.reason", (const char *)buf + 2,
+					shown - 2))
+				return -1;
+			if (!close_code_valid(code) &&
+			    pkt_proto_error(p, "websocket: close code %u may not be sent (RFC 6455 7.4)",
+					    code))
+				return -1;
+			pkt_info_add(p, "WebSocket Connection Close %u", code);
+			return 0;
+		}
+	}
+	/* Info as Wireshark words it, with the flags and a short text. */
+	if (data_op == WS_TEXT && f->fin && f->opcode <= WS_BINARY && !sd->text_overflow)
+		pkt_info_add(p, "WebSocket Text [FIN]%s \"%.*s\"", f->masked ? " [MASKED]" : "",
+			     (int)(sd->text_len > 40 ? 40 : sd->text_len), (const char *)sd->text);
+	else
+		pkt_info_add(p, "WebSocket %s%s%s", opcode_name(f->opcode), f->fin ? " [FIN]" : "",
+			     f->masked ? " [MASKED]" : "");
+	return 0;
+}
+
+static size_t ws_feed(void *st, int dir, const uint8_t *data, size_t len, struct pkt *p,
+		      struct proto_io *io)
+{
+	struct ws_state *s = st;
+	struct ws_side *sd = &s->side[dir];
+	size_t used = 0;
+
+	(void)io;
+	while (used < len) {
+		struct ws_frame f;
+
+		if (sd->skipping) {
+			size_t n = len - used < sd->skip_left ? len - used : (size_t)sd->skip_left;
+
+			used += n;
+			sd->skip_left -= n;
+			if (sd->skip_left)
+				return used;
+			sd->skipping = 0;
+			continue;
+		}
+		if (!frame_header(data + used, len - used, &f))
+			return used;
+		if (f.len > WS_KEEP_MAX) {
+			/* Listed now, with what is here; the rest is skipped. */
+			size_t have = len - used - f.hdr;
+
+			if (have > f.len)
+				have = (size_t)f.len;
+			if (list_frame(s, dir, &f, data + used + f.hdr, have, p))
+				return (size_t)-1;
+			sd->skipping = 1;
+			sd->skip_left = f.len - have;
+			used += f.hdr + have;
+			continue;
+		}
+		if (len - used - f.hdr < f.len)
+			return used;
+		if (list_frame(s, dir, &f, data + used + f.hdr, (size_t)f.len, p))
+			return (size_t)-1;
+		used += f.hdr + (size_t)f.len;
+	}
+	return used;
+}
+
+static int64_t group_int(const struct pkt *p, size_t i, size_t end, const char *name)
+{
+	const struct pkt_fv *f = pkt_group_field(p, i, end, name);
+
+	return f ? f->i : 0;
+}
+
+/* "ws": [{"opcode": 1, "fin": true, "masked": true, "len": 5}, ...] */
+static void json_ws(FILE *out, const struct pkt *p)
+{
+	int first = 1;
+
+	for (size_t i = 0; i < p->nfv; i++) {
+		if (p->fv[i].type != PKT_FV_GROUP || strcmp(p->fv[i].name, "websocket"))
+			continue;
+		size_t end = pkt_group_end(p, i);
+		const struct pkt_fv *code = pkt_group_field(p, i, end, "websocket.payload.close.status_code");
+
+		fprintf(out, "%s{\"opcode\": %" PRId64 ", \"fin\": %s, \"masked\": %s, \"len\": %" PRId64,
+			first ? ", \"ws\": [" : ", ", group_int(p, i, end, "websocket.opcode"),
+			group_int(p, i, end, "websocket.fin") ? "true" : "false",
+			group_int(p, i, end, "websocket.mask") ? "true" : "false",
+			group_int(p, i, end, "websocket.len"));
+		if (code)
+			fprintf(out, ", \"close_code\": %" PRId64, code->i);
+		fputs("}", out);
+		first = 0;
+	}
+	if (!first)
+		fputs("]", out);
+}
+
+const struct proto proto_websocket = {
+	.name = "websocket",
+	.fields = ws_fields,
+	.detect = ws_detect,
+	.open = ws_open,
+	.close = ws_close,
+	.feed = ws_feed,
+	.carries = 1u << TRACE_WEBSOCKET,
+	.json = json_ws,
+};
