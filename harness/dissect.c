@@ -43,7 +43,7 @@ enum {
 #define OOO_WINDOW_US 3000     /* Wireshark's out-of-order threshold */
 
 /* Found by their first bytes. */
-static const struct proto *const protos[] = { &proto_http, &proto_tls, &proto_ssh };
+static const struct proto *const protos[] = { &proto_http };
 /* Reached by an upgrade from another protocol; their fields count too. */
 static const struct proto *const upgrades[] = { &proto_websocket };
 
