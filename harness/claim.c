@@ -26,10 +26,10 @@ enum eop {
 	EO_REAL,
 	EO_STR,
 	EO_LET,
-	EO_POS,     /* #N */
-	EO_FIELD,   /* k[0].FIELD */
-	EO_PSEUDO,  /* k[0].n .pos .dir .t */
-	EO_FIRST,   /* selections: k[0] after, k[1] before */
+	EO_POS,	   /* #N */
+	EO_FIELD,  /* k[0].FIELD */
+	EO_PSEUDO, /* k[0].n .pos .dir .t */
+	EO_FIRST,  /* selections: k[0] after, k[1] before */
 	EO_LAST,
 	EO_NTH,
 	EO_COUNT,
@@ -59,22 +59,22 @@ enum pseudo { PS_N, PS_POS, PS_DIR, PS_T };
 struct expr {
 	enum eop op;
 	enum etype type;
-	int literal;          /* a constant: not worth showing in an observed text */
-	char *src;            /* source text, for observed texts */
+	int literal; /* a constant: not worth showing in an observed text */
+	char *src;   /* source text, for observed texts */
 	struct expr *k[3];
-	int64_t i;            /* EO_INT; EO_POS and EO_NTH: N; EO_LET: index */
-	double d;             /* EO_REAL */
-	char *s;              /* EO_STR value, EO_FIELD name, EO_FACT name */
+	int64_t i; /* EO_INT; EO_POS and EO_NTH: N; EO_LET: index */
+	double d;  /* EO_REAL */
+	char *s;   /* EO_STR value, EO_FIELD name, EO_FACT name */
 	size_t slen;
 	enum pseudo ps;
-	struct filter *f;     /* selections */
-	char *what;           /* selections: the source from the filter on */
-	int dir;              /* selections: PKT_DIR_CLIENT/SERVER, PKT_DIR_NONE: either */
+	struct filter *f; /* selections */
+	char *what;	  /* selections: the source from the filter on */
+	int dir;	  /* selections: PKT_DIR_CLIENT/SERVER, PKT_DIR_NONE: either */
 };
 
-static const char *const reserved[] = { "first", "last",   "nth",  "count", "bytes",
-					"payload", "rtts", "fact", "client", "server",
-					"in",      "from", "after", "before" };
+static const char *const reserved[] = { "first",   "last", "nth",   "count",  "bytes",
+					"payload", "rtts", "fact",  "client", "server",
+					"in",	   "from", "after", "before" };
 
 int claim_reserved(const char *word)
 {
@@ -105,16 +105,16 @@ struct xparse {
 	const char *text;
 	const struct lab_let *lets;
 	size_t nlets;
-	size_t pos;       /* where the next token starts */
-	enum xtok tok;    /* the current token */
+	size_t pos;    /* where the next token starts */
+	enum xtok tok; /* the current token */
 	size_t start, len;
-	size_t prev_end;  /* end of the last token consumed */
-	int64_t i;        /* XT_NUM (integer), XT_POS */
-	double d;         /* XT_NUM (real) */
+	size_t prev_end; /* end of the last token consumed */
+	int64_t i;	 /* XT_NUM (integer), XT_POS */
+	double d;	 /* XT_NUM (real) */
 	int is_real;
-	char *str;        /* XT_STR value */
+	char *str; /* XT_STR value */
 	size_t slen;
-	size_t *offs;     /* XT_STR: offsets of its bytes, from the token start */
+	size_t *offs; /* XT_STR: offsets of its bytes, from the token start */
 	size_t erroff;
 	char *err;
 	size_t errlen;
@@ -190,7 +190,8 @@ static int x_number(struct xparse *xp)
 
 	if (t[e] == '0' && (t[e + 1] == 'x' || t[e + 1] == 'X')) {
 		e += 2;
-		while (is_digit(t[e]) || (t[e] >= 'a' && t[e] <= 'f') || (t[e] >= 'A' && t[e] <= 'F'))
+		while (is_digit(t[e]) || (t[e] >= 'a' && t[e] <= 'f') ||
+		       (t[e] >= 'A' && t[e] <= 'F'))
 			e++;
 	} else {
 		while (is_digit(t[e]))
@@ -223,10 +224,12 @@ static int x_number(struct xparse *xp)
 	for (u = e; is_alpha(t[u]); u++)
 		;
 	if (u > e) {
+		/* Divided, not multiplied by 1e-3: 25ms is then the same double
+		 * as 0.025, and compares equal to it. */
 		static const struct {
 			const char *name;
-			double scale;
-		} units[] = { { "s", 1 }, { "ms", 1e-3 }, { "us", 1e-6 } };
+			double div;
+		} units[] = { { "s", 1 }, { "ms", 1e3 }, { "us", 1e6 } };
 		double v = xp->is_real ? xp->d : (double)xp->i;
 		size_t k;
 
@@ -236,7 +239,7 @@ static int x_number(struct xparse *xp)
 		if (k == sizeof(units) / sizeof(units[0]))
 			return x_fail(xp, e, "expected a unit s, ms or us, got \"%.*s\"",
 				      (int)(u - e), t + e);
-		xp->d = v * units[k].scale;
+		xp->d = v / units[k].div;
 		xp->is_real = 1;
 		e = u;
 	}
@@ -247,9 +250,10 @@ static int x_number(struct xparse *xp)
 
 static int x_next(struct xparse *xp)
 {
-	static const char *const ops[] = { "==", "!=", "<=", ">=", "&&", "||", "..",
-					   "<",  ">",  "!",  "+",  "-",  "*",  "/",
-					   "(",  ")",  ",",  "{",  "}",  "=" };
+	static const char *const ops[] = {
+		"==", "!=", "<=", ">=", "&&", "||", "..", "<", ">", "!",
+		"+",  "-",  "*",  "/",	"(",  ")",  ",",  "{", "}", "="
+	};
 	const char *t = xp->text;
 
 	xp->prev_end = xp->start + xp->len;
@@ -257,7 +261,8 @@ static int x_next(struct xparse *xp)
 	free(xp->offs);
 	xp->str = NULL;
 	xp->offs = NULL;
-	while (t[xp->pos] == ' ' || t[xp->pos] == '\t')
+	/* A CRLF file leaves a '\r' at the end of each line. */
+	while (t[xp->pos] == ' ' || t[xp->pos] == '\t' || t[xp->pos] == '\r' || t[xp->pos] == '\n')
 		xp->pos++;
 	xp->start = xp->pos;
 	xp->len = 0;
@@ -279,7 +284,8 @@ static int x_next(struct xparse *xp)
 
 		if (!is_digit(t[e]))
 			return x_fail(xp, xp->pos,
-				      "expected a packet number after \"#\" (#1: the stream's first packet)");
+				      "expected a packet number after \"#\" (#1: the stream's "
+				      "first packet)");
 		while (is_digit(t[e]))
 			e++;
 		errno = 0;
@@ -430,7 +436,8 @@ static int x_sel(struct xparse *xp, struct expr *e, const char *kw)
 				return -1;
 			if (e->k[k]->type != ET_PKT && e->k[k]->type != ET_NUM &&
 			    e->k[k]->type != ET_ANY)
-				return x_fail(xp, off, "%s: expected a packet or a position, got %s",
+				return x_fail(xp, off,
+					      "%s: expected a packet or a position, got %s",
 					      k ? "before" : "after", etype_name(e->k[k]->type));
 		} else {
 			break;
@@ -499,7 +506,8 @@ static int x_name(struct xparse *xp, struct expr **out)
 		snprintf(name, sizeof(name), "%.*s", (int)(len < 127 ? len : 127), t);
 		if (pkt_field_known(name))
 			x_fail(xp, start,
-			       "field %s needs a packet: write P.%s with P a let, #N or (first ...)",
+			       "field %s needs a packet: write P.%s with P a let, #N or (first "
+			       "...)",
 			       name, name);
 		else
 			x_fail(xp, start, "unknown name \"%.*s\"", (int)n, t);
@@ -599,9 +607,11 @@ static int x_primary(struct xparse *xp, struct expr **out)
 				const char *kw;
 				enum eop op;
 				enum etype type;
-			} sels[] = { { "first", EO_FIRST, ET_PKT },  { "last", EO_LAST, ET_PKT },
-				     { "nth", EO_NTH, ET_PKT },      { "count", EO_COUNT, ET_NUM },
-				     { "bytes", EO_BYTES, ET_NUM },  { "payload", EO_PAYLOAD, ET_NUM } };
+			} sels[] = {
+				{ "first", EO_FIRST, ET_PKT }, { "last", EO_LAST, ET_PKT },
+				{ "nth", EO_NTH, ET_PKT },     { "count", EO_COUNT, ET_NUM },
+				{ "bytes", EO_BYTES, ET_NUM }, { "payload", EO_PAYLOAD, ET_NUM }
+			};
 			size_t k = 0;
 
 			while (!x_is(xp, sels[k].kw))
@@ -746,6 +756,7 @@ static int x_unary(struct xparse *xp, struct expr **out)
 		e = x_new(xp, EO_NEG, ET_NUM);
 		if (!e)
 			goto out;
+		e->literal = k->literal;
 		e->k[0] = k;
 		k = NULL;
 	}
@@ -790,6 +801,7 @@ static int x_arith(struct xparse *xp, int level, struct expr **out)
 		if ((level ? x_unary(xp, &e->k[1]) : x_arith(xp, 1, &e->k[1])) < 0 ||
 		    x_want(xp, e->k[1], off, ET_NUM, what) < 0 || x_done(xp, e, start) < 0)
 			goto out;
+		e->literal = e->k[0]->literal && e->k[1]->literal;
 	}
 	*out = e;
 	e = NULL;
@@ -802,8 +814,8 @@ out:
 /* Which operand types a comparison takes: packets only with == and != and
  * with each other; numbers with numbers; strings with strings; field values
  * with anything but a packet. */
-static int x_comparable(struct xparse *xp, enum eop op, const struct expr *l,
-			const struct expr *r, size_t off)
+static int x_comparable(struct xparse *xp, enum eop op, const struct expr *l, const struct expr *r,
+			size_t off)
 {
 	int eq = op == EO_EQ || op == EO_NE;
 
@@ -864,7 +876,8 @@ static int x_cmp(struct xparse *xp, struct expr **out)
 		for (int b = 1; b <= 2; b++) {
 			size_t off = xp->start;
 
-			if (x_arith(xp, 0, &e->k[b]) < 0 || x_want(xp, e->k[b], off, ET_NUM, "in") < 0)
+			if (x_arith(xp, 0, &e->k[b]) < 0 ||
+			    x_want(xp, e->k[b], off, ET_NUM, "in") < 0)
 				goto out;
 			if (b == 1) {
 				if (!x_is(xp, "..")) {
@@ -947,11 +960,12 @@ static int x_or(struct xparse *xp, struct expr **out)
 	return x_logic(xp, EO_OR, out);
 }
 
-int claim_expr_parse(const char *text, const struct lab_let *lets, size_t nlets,
-		     struct expr **out, size_t *used, size_t *erroff, char *err, size_t errlen)
+int claim_expr_parse(const char *text, const struct lab_let *lets, size_t nlets, struct expr **out,
+		     size_t *used, size_t *erroff, char *err, size_t errlen)
 {
-	struct xparse xp = { .text = text, .lets = lets, .nlets = nlets, .err = err,
-			     .errlen = errlen };
+	struct xparse xp = {
+		.text = text, .lets = lets, .nlets = nlets, .err = err, .errlen = errlen
+	};
 	struct expr *e = NULL;
 	int ret = -1;
 
@@ -976,20 +990,20 @@ enum vtype { V_ABSENT, V_INT, V_REAL, V_STR, V_BOOL, V_PKT };
 
 struct val {
 	enum vtype t;
-	int64_t i;         /* V_INT, V_BOOL; V_PKT: index in the trace */
+	int64_t i; /* V_INT, V_BOOL; V_PKT: index in the trace */
 	double d;
-	const char *s;     /* V_STR: static, the expression's, or ectx-owned */
+	const char *s; /* V_STR: static, the expression's, or ectx-owned */
 	size_t slen;
-	char why[200];     /* V_ABSENT: what is missing */
+	char why[200]; /* V_ABSENT: what is missing */
 };
 
 struct ectx {
 	const struct lab_claim *claim;
 	const struct trace *tr;
 	struct val *lets;
-	uint8_t *mark;     /* evidence: positions touched; NULL while rendering */
+	uint8_t *mark; /* evidence: positions touched; NULL while rendering */
 	int fact_missing;
-	char **strs;       /* copies of field strings, alive for the claim */
+	char **strs; /* copies of field strings, alive for the claim */
 	size_t nstrs;
 };
 
@@ -1070,8 +1084,7 @@ static int eval(struct ectx *cx, const struct expr *e, struct val *v);
 
 /* Bounds of a selection as trace indices [*lo, *hi). 0, or 1 with v absent
  * when a bound is. */
-static int sel_bounds(struct ectx *cx, const struct expr *e, size_t *lo, size_t *hi,
-		      struct val *v)
+static int sel_bounds(struct ectx *cx, const struct expr *e, size_t *lo, size_t *hi, struct val *v)
 {
 	*lo = 0;
 	*hi = cx->tr->npkts;
@@ -1181,9 +1194,10 @@ static int eval_field(struct ectx *cx, const struct expr *e, const struct val *p
 			set_int(v, V_INT, pv->i + 1);
 			break;
 		case PS_DIR:
-			set_str(v, p->dir == PKT_DIR_CLIENT   ? "client"
-				   : p->dir == PKT_DIR_SERVER ? "server"
-							      : "none",
+			set_str(v,
+				p->dir == PKT_DIR_CLIENT   ? "client"
+				: p->dir == PKT_DIR_SERVER ? "server"
+							   : "none",
 				p->dir == PKT_DIR_NONE ? 4 : 6);
 			break;
 		case PS_T:
@@ -1332,7 +1346,7 @@ static int eval_cmp(const struct expr *e, const struct val *a, const struct val 
 	r = vcompare(a, b, &c);
 	if (r < 0)
 		return e->op == EO_NE;
-	return e->op == EO_EQ   ? c == 0
+	return e->op == EO_EQ	? c == 0
 	       : e->op == EO_NE ? c != 0
 	       : e->op == EO_LT ? c < 0
 	       : e->op == EO_LE ? c <= 0
@@ -1500,19 +1514,34 @@ static void sb_add(struct sb *b, const char *fmt, ...)
 }
 
 /* quoted: strings as "..." with escapes, cut after 60 bytes (an observed
- * text is one line); else as they are (report templates). */
+ * text is one line); else as they are (report templates), and absent
+ * values as "(why)". */
 static void render_val(struct sb *b, const struct ectx *cx, const struct val *v, int quoted)
 {
 	switch (v->t) {
 	case V_ABSENT:
-		sb_add(b, "%s", v->why);
+		/* In a template the reason stands inside a sentence. */
+		sb_add(b, quoted ? "%s" : "(%s)", v->why);
 		break;
 	case V_INT:
 		sb_add(b, "%" PRId64, v->i);
 		break;
-	case V_REAL:
-		sb_add(b, "%.6g", v->d);
+	case V_REAL: {
+		/* Microseconds are what a capture resolves: 0.025, 2.750663. */
+		char buf[64];
+		size_t n = (size_t)snprintf(buf, sizeof(buf), "%.6f", v->d);
+
+		if (n >= sizeof(buf)) {
+			sb_add(b, "%g", v->d);
+			break;
+		}
+		while (buf[n - 1] == '0')
+			buf[--n] = '\0';
+		if (buf[n - 1] == '.')
+			buf[--n] = '\0';
+		sb_add(b, "%s", strcmp(buf, "-0") ? buf : "0");
 		break;
+	}
 	case V_BOOL:
 		sb_add(b, "%s", v->i ? "true" : "false");
 		break;
@@ -1581,8 +1610,8 @@ static int render_cond(struct ectx *cx, const struct expr *e, struct sb *b, int 
 }
 
 /* Walks a report template: checks each {EXPR} (cx NULL) or renders it. */
-static int report_walk(struct ectx *cx, const char *tmpl, const struct lab_let *lets,
-		       size_t nlets, struct sb *b, size_t *erroff, char *err, size_t errlen)
+static int report_walk(struct ectx *cx, const char *tmpl, const struct lab_let *lets, size_t nlets,
+		       struct sb *b, size_t *erroff, char *err, size_t errlen)
 {
 	const char *s = tmpl;
 
@@ -1608,8 +1637,8 @@ static int report_walk(struct ectx *cx, const char *tmpl, const struct lab_let *
 			claim_expr_free(e);
 			*erroff = (size_t)(s - tmpl);
 			if (*s)
-				snprintf(err, errlen, "expected \"}\" after the expression, got \"%c\"",
-					 *s);
+				snprintf(err, errlen,
+					 "expected \"}\" after the expression, got \"%c\"", *s);
 			else
 				snprintf(err, errlen,
 					 "expected \"}\" after the expression, got end of string");
@@ -1631,8 +1660,8 @@ static int report_walk(struct ectx *cx, const char *tmpl, const struct lab_let *
 	return 0;
 }
 
-int claim_report_check(const char *tmpl, const struct lab_let *lets, size_t nlets,
-		       size_t *erroff, char *err, size_t errlen)
+int claim_report_check(const char *tmpl, const struct lab_let *lets, size_t nlets, size_t *erroff,
+		       char *err, size_t errlen)
 {
 	return report_walk(NULL, tmpl, lets, nlets, NULL, erroff, err, errlen);
 }

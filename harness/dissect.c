@@ -43,7 +43,7 @@ enum {
 #define OOO_WINDOW_US 3000     /* Wireshark's out-of-order threshold */
 
 /* Found by their first bytes. */
-static const struct proto *const protos[] = { &proto_http };
+static const struct proto *const protos[] = { &proto_http, &proto_ssh };
 /* Reached by an upgrade from another protocol; their fields count too. */
 static const struct proto *const upgrades[] = { &proto_websocket };
 
@@ -888,6 +888,10 @@ static int tcp_decode(struct dissect *d, struct rd *r, uint32_t l4len, struct pk
 		return -1;
 	/* Only new bytes were appended, so a duplicate lists nothing twice. */
 	if (feed_proto(s, dir, p))
+		return -1;
+	if ((flags & TCPF_FIN) && !(p->analysis & PKT_AN_RETRANSMISSION) &&
+	    !s->h[dir].npending && s->proto && s->proto->fin &&
+	    s->proto->fin(s->pstate, dir, p))
 		return -1;
 	if (!p->info[0])
 		tcp_info(p, p->opts, p->info, sizeof(p->info));

@@ -59,6 +59,9 @@ struct proto {
 	 * (an HTTP upgrade) and add trace-kind bits to io->carries. */
 	size_t (*feed)(void *st, int dir, const uint8_t *data, size_t len, struct pkt *p,
 		       struct proto_io *io);
+	/* Optional: the direction's FIN arrived, every byte before it fed.
+	 * Lists what ends with the close (an HTTP body read to the close). */
+	int (*fin)(void *st, int dir, struct pkt *p);
 	unsigned carries; /* trace kind bit it marks on the stream */
 	/* Writes this protocol's keys of `show --json` for the packet (e.g.
 	 * `, "http": {...}`), nothing if the packet has none of its messages. */

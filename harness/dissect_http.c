@@ -6,7 +6,7 @@
  * Wireshark does with reassembly on. The body's length follows RFC 9112 6.3:
  * no body for responses to HEAD, 1xx, 204 and 304; chunked transfer coding;
  * Content-Length; else a request has none and a response runs to the close
- * (it is then listed when its head completes: the close is not a byte).
+ * (it is then listed at the FIN that ends it, as Wireshark does).
  * A 101 response ends HTTP on the stream: the WebSocket dissector, when the
  * request asked for it, takes over both directions.
  */
@@ -88,7 +88,6 @@ struct http_side {
 	uint64_t body_len;
 	size_t head_len;
 	char *head;          /* a copy of the head, parsed again at completion */
-	int listed;          /* BODY_TO_CLOSE: listed already */
 };
 
 struct http_state {
@@ -305,7 +304,6 @@ static int start_message(struct http_state *s, int dir, const uint8_t *data, siz
 	memcpy(sd->head, data, hl);
 	sd->head_len = hl;
 	sd->body_len = 0;
-	sd->listed = 0;
 	sd->chunk_state = 0;
 	sd->in_body = 1;
 	if (dir == PKT_DIR_SERVER) {
@@ -464,11 +462,6 @@ static size_t http_feed(void *st, int dir, const uint8_t *data, size_t len, stru
 			if (start_message(s, dir, data + used, hl, p))
 				return (size_t)-1;
 			used += hl;
-			if (sd->body == BODY_TO_CLOSE) {
-				if (list_message(p, dir, sd->head, sd->head_len, 0))
-					return (size_t)-1;
-				sd->listed = 1;
-			}
 		}
 		int done;
 		size_t n = read_body(sd, data + used, len - used, &done, p);
@@ -476,7 +469,7 @@ static size_t http_feed(void *st, int dir, const uint8_t *data, size_t len, stru
 		used += n;
 		if (!done)
 			return used;
-		if (!sd->listed && list_message(p, dir, sd->head, sd->head_len, sd->body_len))
+		if (list_message(p, dir, sd->head, sd->head_len, sd->body_len))
 			return (size_t)-1;
 		if (s->ws_requested)
 			io->carries |= 1u << TRACE_WEBSOCKET;
@@ -525,6 +518,22 @@ static void json_http(FILE *out, const struct pkt *p)
 	}
 }
 
+/* A response read to the close ends here. */
+static int http_fin(void *st, int dir, struct pkt *p)
+{
+	struct http_state *s = st;
+	struct http_side *sd = &s->side[dir];
+
+	if (!sd->in_body || sd->body != BODY_TO_CLOSE)
+		return 0;
+	if (list_message(p, dir, sd->head, sd->head_len, sd->body_len))
+		return -1;
+	free(sd->head);
+	sd->head = NULL;
+	sd->in_body = 0;
+	return 0;
+}
+
 const struct proto proto_http = {
 	.name = "http",
 	.fields = http_fields,
@@ -532,6 +541,7 @@ const struct proto proto_http = {
 	.open = http_open,
 	.close = http_close,
 	.feed = http_feed,
+	.fin = http_fin,
 	.carries = 1u << TRACE_HTTP,
 	.json = json_http,
 };

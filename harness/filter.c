@@ -26,25 +26,25 @@ enum flit { FL_INT, FL_REAL, FL_STR, FL_IPV4 };
 struct filter {
 	enum fnode kind;
 	struct filter *a, *b; /* FN_OR/FN_AND: both; FN_NOT: a */
-	char *field;          /* FN_TEST */
+	char *field;	      /* FN_TEST */
 	enum frel rel;
-	enum flit lt;         /* the literal, unless FR_PRESENT */
+	enum flit lt; /* the literal, unless FR_PRESENT */
 	int64_t i;
 	double d;
 	char *s;
 	size_t slen;
-	uint32_t ip4;         /* host order */
+	uint32_t ip4; /* host order */
 };
 
 enum ftok { FT_END, FT_WORD, FT_STR, FT_OP };
 
 struct fparse {
 	const char *text;
-	size_t pos;     /* where the next token starts */
-	enum ftok tok;  /* the current token */
-	size_t start;   /* its offset */
-	size_t len;     /* its length in the text */
-	char *str;      /* FT_STR: the unescaped value */
+	size_t pos;    /* where the next token starts */
+	enum ftok tok; /* the current token */
+	size_t start;  /* its offset */
+	size_t len;    /* its length in the text */
+	char *str;     /* FT_STR: the unescaped value */
 	size_t slen;
 	char *err;
 	size_t errlen;
@@ -153,9 +153,10 @@ static int fp_string(struct fparse *fp)
 			break;
 		default:
 			free(s);
-			return fp_fail(fp, i,
-				       "expected an escape \\\" \\\\ \\n \\r \\t or \\xHH, got \"\\%c\"",
-				       t[i + 1] ? t[i + 1] : ' ');
+			return fp_fail(
+				fp, i,
+				"expected an escape \\\" \\\\ \\n \\r \\t or \\xHH, got \"\\%c\"",
+				t[i + 1] ? t[i + 1] : ' ');
 		}
 	}
 	s[n] = '\0';
@@ -169,7 +170,7 @@ static int fp_string(struct fparse *fp)
 static int fp_next(struct fparse *fp)
 {
 	static const char *const ops[] = { "==", "!=", "<=", ">=", "&&", "||",
-					   "<",  ">",  "!",  "(",  ")" };
+					   "<",	 ">",  "!",  "(",  ")" };
 	const char *t = fp->text;
 
 	free(fp->str);
@@ -280,7 +281,8 @@ static int fp_number(struct fparse *fp, struct filter *f)
 		return 0;
 	if (digits[0] == '0' && digits[1]) {
 		fp_fail(fp, fp->start,
-			"ambiguous number \"%s\" (Wireshark reads a leading 0 as octal): write it without the 0 or in 0x hex",
+			"ambiguous number \"%s\" (Wireshark reads a leading 0 as octal): write it "
+			"without the 0 or in 0x hex",
 			buf);
 		return -1;
 	}
@@ -402,7 +404,8 @@ static int fp_not(struct fparse *fp, struct filter **out)
 			goto out;
 		if (!fp_is(fp, ")")) {
 			if (fp->tok == FT_END)
-				fp_fail(fp, open, "unbalanced \"(\": no \")\" before the end of filter");
+				fp_fail(fp, open,
+					"unbalanced \"(\": no \")\" before the end of filter");
 			else
 				fp_expected(fp, "\")\"");
 			goto out;

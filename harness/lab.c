@@ -18,18 +18,18 @@
 #include "harness/filter.h"
 
 struct lparse {
-	const char *name;  /* for messages */
+	const char *name; /* for messages */
 	const char *text;
 	size_t len;
-	size_t off;        /* start of the next line */
-	int lineno;        /* of the current line */
-	char *line;        /* the current line, comment cut off */
-	size_t pos;        /* cursor in line */
+	size_t off; /* start of the next line */
+	int lineno; /* of the current line */
+	char *line; /* the current line, comment cut off */
+	size_t pos; /* cursor in line */
 	struct lab *lab;
 	struct lab_claim *claim; /* the open claim, or NULL */
-	char *base;        /* what `lab` must say */
-	size_t kwat;       /* offset of the current statement's keyword */
-	size_t claim_at;   /* ... of the open claim's */
+	char *base;		 /* what `lab` must say */
+	size_t kwat;		 /* offset of the current statement's keyword */
+	size_t claim_at;	 /* ... of the open claim's */
 	/* Where each statement that may appear once was seen (0: not yet). */
 	int at_lab, at_title, at_section, at_stream, at_host[2], at_rate, at_mtu, at_delay[2];
 	char *err;
@@ -155,7 +155,8 @@ int lab_string(const char *s, char **out, size_t *used, size_t **offs, char *err
 			*used = i;
 			if (s[i + 1] && s[i + 1] != '\n')
 				snprintf(err, errlen,
-					 "expected an escape \\\" \\\\ or \\n, got \"\\%c\"", s[i + 1]);
+					 "expected an escape \\\" \\\\ or \\n, got \"\\%c\"",
+					 s[i + 1]);
 			else
 				snprintf(err, errlen, "unterminated string");
 			goto out;
@@ -377,8 +378,10 @@ static int st_stream(struct lparse *lp)
 	static const struct {
 		const char *name;
 		enum trace_kind kind;
-	} kinds[] = { { "http", TRACE_HTTP }, { "websocket", TRACE_WEBSOCKET },
-		      { "tls", TRACE_TLS },   { "ssh", TRACE_SSH },
+	} kinds[] = { { "http", TRACE_HTTP },
+		      { "websocket", TRACE_WEBSOCKET },
+		      { "tls", TRACE_TLS },
+		      { "ssh", TRACE_SSH },
 		      { "any", TRACE_ANY } };
 	const char *what = "a stream kind: http, websocket, tls, ssh or any";
 	const char *w;
@@ -474,8 +477,8 @@ static int st_link(struct lparse *lp)
 			return -1;
 		u = num_unit(w, n, units, 4, &v);
 		if (u < 0 || v * scale[u] < 1 || v * scale[u] > 1e12)
-			return l_fail(lp, at, "expected a rate such as 100mbit, got \"%.*s\"", (int)n,
-				      w);
+			return l_fail(lp, at, "expected a rate such as 100mbit, got \"%.*s\"",
+				      (int)n, w);
 		lp->lab->rate_bps = (uint64_t)(v * scale[u] + 0.5);
 		lp->at_rate = lp->lineno;
 	} else if (w_is(w, n, "mtu")) {
@@ -501,7 +504,8 @@ static int st_link(struct lparse *lp)
 		d->line = lp->lineno;
 		d->nth = 1;
 		if (l_direction(lp, &d->dir) < 0 ||
-		    l_string(lp, "a display filter in double quotes", &d->filter_text, &sat, &offs) < 0)
+		    l_string(lp, "a display filter in double quotes", &d->filter_text, &sat,
+			     &offs) < 0)
 			return -1;
 		if (filter_parse(d->filter_text, &d->filter, msg, sizeof(msg)) < 0) {
 			/* filter_parse says "col N: ..."; point into the file instead. */
@@ -520,7 +524,8 @@ static int st_link(struct lparse *lp)
 				return -1;
 			if (!w_is(w, n, "nth"))
 				return l_fail(lp, (size_t)(w - lp->line),
-					      "expected nth or end of line, got \"%.*s\"", (int)n, w);
+					      "expected nth or end of line, got \"%.*s\"", (int)n,
+					      w);
 			if (l_uint(lp, "a packet count from 1", 1, 1000000, &nth) < 0)
 				return -1;
 			d->nth = (unsigned)nth;
@@ -555,9 +560,10 @@ static int st_sysctl(struct lparse *lp)
 		return l_nomem(lp);
 	if (strncmp(s->key, "net.", 4) || strstr(s->key, "..") || strchr(s->key, '/') ||
 	    strspn(s->key, "abcdefghijklmnopqrstuvwxyz0123456789._-") != n)
-		return l_fail(lp, at,
-			      "expected a net.* sysctl key (the only ones a namespace owns), got \"%s\"",
-			      s->key);
+		return l_fail(
+			lp, at,
+			"expected a net.* sysctl key (the only ones a namespace owns), got \"%s\"",
+			s->key);
 	l_skip(lp);
 	if (lp->line[lp->pos] == '"') {
 		if (l_string(lp, "a value", &s->value, NULL, NULL) < 0)
@@ -603,7 +609,8 @@ static int st_file(struct lparse *lp)
 		goto out;
 	if (w[0] == '.' || strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				     "0123456789._-") < n) {
-		l_fail(lp, at, "expected a file name of letters, digits, '.', '_' and '-', got \"%.*s\"",
+		l_fail(lp, at,
+		       "expected a file name of letters, digits, '.', '_' and '-', got \"%.*s\"",
 		       (int)n, w);
 		goto out;
 	}
@@ -650,7 +657,8 @@ static int st_file(struct lparse *lp)
 
 		if (!next_raw_line(lp, &raw, &rn)) {
 			lp->lineno = start;
-			l_fail(lp, at, "unterminated file body: no line \"%s\" before the end of the file",
+			l_fail(lp, at,
+			       "unterminated file body: no line \"%s\" before the end of the file",
 			       tag);
 			goto out;
 		}
@@ -720,7 +728,8 @@ static int split_words(struct lparse *lp, const char *cmd, size_t at, const size
 				i = (size_t)(q - cmd) + 1;
 			} else if (cmd[i] == '\\') {
 				if (i + 1 >= len) {
-					l_fail(lp, at + offs[i], "a command cannot end with a backslash");
+					l_fail(lp, at + offs[i],
+					       "a command cannot end with a backslash");
 					goto out;
 				}
 				cur[n++] = cmd[i + 1];
@@ -797,10 +806,11 @@ static int st_prog(struct lparse *lp, enum lab_prog_kind kind)
 			at = lp->pos;
 			if (l_word(lp, "a program name", &w, &n) < 0)
 				goto out;
-			if (strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") <
-			    n) {
+			if (strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567"
+				      "89_-") < n) {
 				l_fail(lp, at,
-				       "expected a program name of letters, digits, '_' and '-', got \"%.*s\"",
+				       "expected a program name of letters, digits, '_' and '-', "
+				       "got \"%.*s\"",
 				       (int)n, w);
 				goto out;
 			}
@@ -843,7 +853,9 @@ static int st_prog(struct lparse *lp, enum lab_prog_kind kind)
 	/* The runner and `grade` find programs by name. */
 	for (size_t k = 0; k + 1 < lp->lab->nprogs; k++)
 		if (!strcmp(lp->lab->progs[k].name, p->name)) {
-			l_fail(lp, lp->kwat, "program name \"%s\" given twice (first at line %d): name it with as NAME",
+			l_fail(lp, lp->kwat,
+			       "program name \"%s\" given twice (first at line %d): name it with "
+			       "as NAME",
 			       p->name, lp->lab->progs[k].line);
 			goto out;
 		}
@@ -873,8 +885,7 @@ static int claim_id_ok(const char *w, size_t n)
 	if (!dot || dot == w || (size_t)(dot - w) + 1 >= n)
 		return 0;
 	p = (size_t)(dot - w);
-	if (!(w[0] >= 'a' && w[0] <= 'z') ||
-	    strspn(w, "abcdefghijklmnopqrstuvwxyz0123456789-") < p)
+	if (!(w[0] >= 'a' && w[0] <= 'z') || strspn(w, "abcdefghijklmnopqrstuvwxyz0123456789-") < p)
 		return 0;
 	return strspn(dot + 1, "abcdefghijklmnopqrstuvwxyz0123456789_") >= n - p - 1;
 }
@@ -890,7 +901,8 @@ static int st_claim(struct lparse *lp)
 	if (l_word(lp, "a claim id such as http.syn", &w, &n) < 0)
 		return -1;
 	if (!claim_id_ok(w, n))
-		return l_fail(lp, at, "expected a claim id PREFIX.NAME such as http.syn, got \"%.*s\"",
+		return l_fail(lp, at,
+			      "expected a claim id PREFIX.NAME such as http.syn, got \"%.*s\"",
 			      (int)n, w);
 	for (size_t k = 0; k < lp->lab->nclaims; k++)
 		if (w_is(w, n, lp->lab->claims[k].id))
@@ -999,8 +1011,8 @@ static int cl_let(struct lparse *lp)
 	}
 	for (size_t k = 0; k < c->nlets; k++)
 		if (w_is(w, n, c->lets[k].name))
-			return l_fail(lp, at, "let %s given twice (first at line %d)", c->lets[k].name,
-				      c->lets[k].line);
+			return l_fail(lp, at, "let %s given twice (first at line %d)",
+				      c->lets[k].name, c->lets[k].line);
 	l_skip(lp);
 	if (lp->line[lp->pos] != '=')
 		return l_expected(lp, "\"=\"");
@@ -1109,24 +1121,12 @@ static const struct stmt {
 	int (*fn)(struct lparse *lp);
 	int in_claim; /* a claim's body statement */
 } stmts[] = {
-	{ "lab", st_lab, 0 },
-	{ "title", st_title, 0 },
-	{ "section", st_section, 0 },
-	{ "stream", st_stream, 0 },
-	{ "host", st_host, 0 },
-	{ "link", st_link, 0 },
-	{ "sysctl", st_sysctl, 0 },
-	{ "file", st_file, 0 },
-	{ "server", st_server, 0 },
-	{ "client", st_client, 0 },
-	{ "claim", st_claim, 0 },
-	{ "text", cl_text, 1 },
-	{ "expected", cl_expected, 1 },
-	{ "let", cl_let, 1 },
-	{ "expect", cl_expect, 1 },
-	{ "evidence", cl_evidence, 1 },
-	{ "report", cl_report, 1 },
-	{ "verdict", cl_verdict, 1 },
+	{ "lab", st_lab, 0 },		{ "title", st_title, 0 },   { "section", st_section, 0 },
+	{ "stream", st_stream, 0 },	{ "host", st_host, 0 },	    { "link", st_link, 0 },
+	{ "sysctl", st_sysctl, 0 },	{ "file", st_file, 0 },	    { "server", st_server, 0 },
+	{ "client", st_client, 0 },	{ "claim", st_claim, 0 },   { "text", cl_text, 1 },
+	{ "expected", cl_expected, 1 }, { "let", cl_let, 1 },	    { "expect", cl_expect, 1 },
+	{ "evidence", cl_evidence, 1 }, { "report", cl_report, 1 }, { "verdict", cl_verdict, 1 },
 	{ "why", cl_why, 1 },
 };
 
@@ -1144,7 +1144,8 @@ static int claim_close(struct lparse *lp)
 	else if (!c->nexpects)
 		missing = "an expect statement";
 	else if (c->verdict != LAB_HOLDS && !c->why)
-		missing = "a why \"...\" statement (a verdict other than holds says why Linux differs from the notes)";
+		missing = "a why \"...\" statement (a verdict other than holds says why Linux "
+			  "differs from the notes)";
 	if (!missing)
 		return 0;
 	snprintf(lp->err, lp->errlen, "%s:%d:%zu: claim %s needs %s", lp->name, c->line,
@@ -1199,8 +1200,7 @@ static int parse_line(struct lparse *lp)
 int lab_parse(const char *name, const char *text, size_t len, struct lab **out, char *err,
 	      size_t errlen)
 {
-	struct lparse lp = { .name = name, .text = text, .len = len, .err = err,
-			     .errlen = errlen };
+	struct lparse lp = { .name = name, .text = text, .len = len, .err = err, .errlen = errlen };
 	const char *slash = strrchr(name, '/'), *raw;
 	size_t blen, rn;
 	int ret = -1;
@@ -1239,7 +1239,9 @@ int lab_parse(const char *name, const char *text, size_t len, struct lab **out, 
 		goto out;
 	if (!lp.at_lab || !lp.at_title || !lp.at_stream) {
 		snprintf(err, errlen, "%s: missing %s statement", name,
-			 !lp.at_lab ? "a lab ID" : !lp.at_title ? "a title \"...\"" : "a stream KIND");
+			 !lp.at_lab	? "a lab ID"
+			 : !lp.at_title ? "a title \"...\""
+					: "a stream KIND");
 		goto out;
 	}
 	*out = lp.lab;

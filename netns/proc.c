@@ -221,7 +221,7 @@ static const char *step_what(int step)
 	case STEP_CHDIR:
 		return "change directory";
 	case STEP_EXEC:
-		return "run";
+		return "execute";
 	}
 	return "start";
 }
@@ -394,8 +394,10 @@ int proc_start(const struct proc_spec *s, struct registry *reg, struct proc **ou
 		} else if (r.step == STEP_CHDIR) {
 			seterr(err, errlen, "cannot change to %s for %s: %s", s->cwd, p->name,
 			       strerror(r.err));
+		} else if (r.step == STEP_EXEC) {
+			seterr(err, errlen, "cannot run %s: %s", p->name, strerror(r.err));
 		} else {
-			seterr(err, errlen, "cannot %s %s: %s", step_what(r.step), p->name,
+			seterr(err, errlen, "cannot %s for %s: %s", step_what(r.step), p->name,
 			       strerror(r.err));
 		}
 		goto out;

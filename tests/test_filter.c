@@ -93,7 +93,8 @@ static void test_logic_precedence(void **state)
 	assert_true(match("not tcp.len == 0", &p));
 	assert_false(match("! ! (tcp.len == 0)", &p));
 	assert_true(match("tcp.len>0", &p));
-	assert_true(match("tcp.len ge 77 and tcp.len le 77 and tcp.len gt 76 and tcp.len lt 78", &p));
+	assert_true(
+		match("tcp.len ge 77 and tcp.len le 77 and tcp.len gt 76 and tcp.len lt 78", &p));
 	assert_true(match("tcp.len >= 77 && tcp.len <= 77 && tcp.len != 76", &p));
 	assert_false(match("tcp.len < 77 or tcp.len > 77", &p));
 	assert_true(match("tcp.len == -1 || tcp.len == 77", &p));
@@ -191,7 +192,7 @@ static void test_errors(void **state)
 	parse_error("tcp.flgs == 1", "col 1: unknown field \"tcp.flgs\"");
 	parse_error("tcp.len > 0 && tcp.sqe", "col 16: unknown field \"tcp.sqe\"");
 	parse_error("tcp.len >", "col 10: expected a number, a string or an IPv4 address, "
-				"got end of filter");
+				 "got end of filter");
 	parse_error("tcp.len == abc",
 		    "col 12: expected a number, a string or an IPv4 address, got \"abc\"");
 	parse_error("tcp.len > 0 tcp.seq",
@@ -203,8 +204,9 @@ static void test_errors(void **state)
 	parse_error("http.host == \"a\\qb\"",
 		    "col 16: expected an escape \\\" \\\\ \\n \\r \\t or \\xHH, got \"\\q\"");
 	parse_error("http.host == \"\\x4\"", "col 15: expected two hex digits after \\x");
-	parse_error("tcp.port == 010", "col 13: ambiguous number \"010\" (Wireshark reads a leading "
-				       "0 as octal): write it without the 0 or in 0x hex");
+	parse_error("tcp.port == 010",
+		    "col 13: ambiguous number \"010\" (Wireshark reads a leading "
+		    "0 as octal): write it without the 0 or in 0x hex");
 	parse_error("tcp.len contains 5",
 		    "col 18: expected a string after \"contains\", got \"5\"");
 	parse_error("tcp.len @ 3", "col 9: unexpected character \"@\"");
@@ -220,7 +222,7 @@ static void test_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_flags),       cmocka_unit_test(test_logic_precedence),
+		cmocka_unit_test(test_flags),	    cmocka_unit_test(test_logic_precedence),
 		cmocka_unit_test(test_occurrences), cmocka_unit_test(test_absent),
 		cmocka_unit_test(test_http_fields), cmocka_unit_test(test_errors),
 	};

@@ -146,6 +146,36 @@ static void test_full(void **state)
 	lab_free(l);
 }
 
+/* A file saved with CRLF line ends reads the same. */
+static void test_crlf(void **state)
+{
+	char *crlf = malloc(2 * sizeof(full_lab));
+	struct lab *l = NULL;
+	char err[256] = "";
+	size_t n = 0;
+
+	(void)state;
+	assert_non_null(crlf);
+	for (const char *s = full_lab; *s; s++) {
+		if (*s == '\n')
+			crlf[n++] = '\r';
+		crlf[n++] = *s;
+	}
+	if (lab_parse("labs/http.lab", crlf, n, &l, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(l->title, "Wiresharking curl: one GET, ten TCP packets");
+	assert_string_equal(l->files[0].body,
+			    "<h1>hello # not a comment</h1>\n  indented \"as written\"\n");
+	assert_string_equal(l->sysctls[1].value, "0");
+	assert_string_equal(l->progs[2].argv[2], "http://{pi}/");
+	assert_int_equal(l->progs[2].timeout_ms, 5000);
+	assert_string_equal(l->claims[0].expect_texts[1], "syn.dir == client && syn.tcp.len == 0");
+	assert_string_equal(l->claims[1].why, "curl closes first against a keep-alive server");
+	assert_int_equal(l->claims[1].verdict, LAB_FAILS);
+	lab_free(l);
+	free(crlf);
+}
+
 /* Defaults, a one-way delay, and a name without directory or suffix. */
 static void test_defaults(void **state)
 {
@@ -229,7 +259,8 @@ static void test_err_statements(void **state)
 	parse_err("lab x\nstream any\n", "labs/x.lab: missing a title \"...\" statement");
 	parse_err("lab x\ntitle \"t\"\n", "labs/x.lab: missing a stream KIND statement");
 	parse_err(HEAD "title \"u\"\n", "labs/x.lab:4:1: title given twice");
-	parse_err("lab x\ntitle t\n", "labs/x.lab:2:7: expected a string in double quotes, got \"t\"");
+	parse_err("lab x\ntitle t\n",
+		  "labs/x.lab:2:7: expected a string in double quotes, got \"t\"");
 	parse_err("lab x\ntitle \"t\" more\n",
 		  "labs/x.lab:2:11: expected end of line, got \"more\"");
 	parse_err("lab x\ntitle \"t\n", "labs/x.lab:2:7: unterminated string");
@@ -244,8 +275,8 @@ static void test_err_statements(void **state)
 		struct lab *l = NULL;
 		char err[200];
 
-		assert_int_equal(lab_parse("labs/x.lab", nul, sizeof(nul) - 1, &l, err, sizeof(err)),
-				 -1);
+		assert_int_equal(
+			lab_parse("labs/x.lab", nul, sizeof(nul) - 1, &l, err, sizeof(err)), -1);
 		assert_string_equal(err, "labs/x.lab:3:4: NUL byte: a lab script is text");
 	}
 }
@@ -257,8 +288,9 @@ static void test_err_topology(void **state)
 		  "labs/x.lab:4:9: expected an IPv4 address in 198.18.0.0/15, got \"10.0.0.1\"");
 	parse_err(HEAD "host pi 198.20.0.1\n",
 		  "labs/x.lab:4:9: expected an IPv4 address in 198.18.0.0/15, got \"198.20.0.1\"");
-	parse_err(HEAD "host pi 198.18.0.256\n",
-		  "labs/x.lab:4:9: expected an IPv4 address in 198.18.0.0/15, got \"198.18.0.256\"");
+	parse_err(
+		HEAD "host pi 198.18.0.256\n",
+		"labs/x.lab:4:9: expected an IPv4 address in 198.18.0.0/15, got \"198.18.0.256\"");
 	parse_err(HEAD "host router 198.18.0.1\n",
 		  "labs/x.lab:4:6: expected a host: client or pi, got \"router\"");
 	parse_err(HEAD "host pi 198.18.0.1\nhost client 198.18.0.1\n",
@@ -279,7 +311,8 @@ static void test_err_topology(void **state)
 		  "labs/x.lab:5:6: delay to-pi already set at line 4");
 	parse_err(HEAD "link rate 100mb\n",
 		  "labs/x.lab:4:11: expected a rate such as 100mbit, got \"100mb\"");
-	parse_err(HEAD "link mtu 10\n", "labs/x.lab:4:10: expected an MTU from 68 to 65535, got \"10\"");
+	parse_err(HEAD "link mtu 10\n",
+		  "labs/x.lab:4:10: expected an MTU from 68 to 65535, got \"10\"");
 	parse_err(HEAD "link jitter 5ms\n",
 		  "labs/x.lab:4:6: expected delay, rate, mtu or drop, got \"jitter\"");
 	parse_err(HEAD "link drop to-pi \"tcp.flgs == 1\"\n",
@@ -306,7 +339,8 @@ static void test_err_programs(void **state)
 {
 	(void)state;
 	parse_err(HEAD "file index.html <<EOF\nhello\nEOFX\n",
-		  "labs/x.lab:4:17: unterminated file body: no line \"EOF\" before the end of the file");
+		  "labs/x.lab:4:17: unterminated file body: no line \"EOF\" before the end of the "
+		  "file");
 	parse_err(HEAD "file ../etc/passwd <<EOF\nEOF\n",
 		  "labs/x.lab:4:6: expected a file name of letters, digits, '.', '_' and '-', got "
 		  "\"../etc/passwd\"");
@@ -343,15 +377,17 @@ static void test_err_claims(void **state)
 	(void)state;
 	parse_err(HEAD "claim syn\n",
 		  "labs/x.lab:4:7: expected a claim id PREFIX.NAME such as http.syn, got \"syn\"");
-	parse_err(HEAD "claim Http.syn\n",
-		  "labs/x.lab:4:7: expected a claim id PREFIX.NAME such as http.syn, got \"Http.syn\"");
-	parse_err(HEAD "claim http.\n",
-		  "labs/x.lab:4:7: expected a claim id PREFIX.NAME such as http.syn, got \"http.\"");
+	parse_err(HEAD "claim Http.syn\n", "labs/x.lab:4:7: expected a claim id PREFIX.NAME such "
+					   "as http.syn, got \"Http.syn\"");
+	parse_err(
+		HEAD "claim http.\n",
+		"labs/x.lab:4:7: expected a claim id PREFIX.NAME such as http.syn, got \"http.\"");
 	parse_err(CLAIM "  expect count \"tcp\" > 0\nclaim x.c\n",
 		  "labs/x.lab:7:7: claim x.c given twice (first at line 4)");
-	parse_err(HEAD "claim x.c\n  expect count \"tcp\" > 0\n",
-		  "labs/x.lab:4:1: claim x.c needs a text \"...\" statement (the sentence a student "
-		  "reads)");
+	parse_err(
+		HEAD "claim x.c\n  expect count \"tcp\" > 0\n",
+		"labs/x.lab:4:1: claim x.c needs a text \"...\" statement (the sentence a student "
+		"reads)");
 	parse_err(CLAIM "title \"u\"\n", "labs/x.lab:4:1: claim x.c needs an expect statement");
 	parse_err(CLAIM "  expect count \"tcp\" > 0\n  verdict fails\n",
 		  "labs/x.lab:4:1: claim x.c needs a why \"...\" statement (a verdict other than "
@@ -389,10 +425,10 @@ static void test_err_claims(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full),	       cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_load),	       cmocka_unit_test(test_err_statements),
-		cmocka_unit_test(test_err_topology), cmocka_unit_test(test_err_programs),
-		cmocka_unit_test(test_err_claims),
+		cmocka_unit_test(test_full),	       cmocka_unit_test(test_crlf),
+		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_load),
+		cmocka_unit_test(test_err_statements), cmocka_unit_test(test_err_topology),
+		cmocka_unit_test(test_err_programs),   cmocka_unit_test(test_err_claims),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

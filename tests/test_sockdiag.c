@@ -216,6 +216,8 @@ static void test_wait_listen(void **state)
 		struct timespec d = { 0, 60 * 1000000L };
 		int s;
 
+		close(go[1]);
+		close(done[1]);
 		if (setns(ns, CLONE_NEWNET) < 0 || read(go[0], &c, 1) != 1)
 			_exit(1);
 		nanosleep(&d, NULL);
