@@ -1,13 +1,15 @@
 /* labs/wl-httpd.c — the notes' HTTP server: reads one request, answers it in
  * one send(), then closes the connection first.
  *
- *   wl-httpd [-p PORT] [-a ADDR] [-l] [-b BODY]
+ *   wl-httpd [-p PORT] [-a ADDR] [-l] [-b BODY] [-d DELAY_MS]
  *
  * The response has no Content-Length unless -l: its end is the close (RFC
  * 9112 6.3, rule 8), so the client cannot close before the server does and
  * the server's FIN is always the first (FIELD-NOTES: with Content-Length and
  * Connection: close, who closes first is a race). Serves connections one at
- * a time until killed.
+ * a time until killed. -d waits DELAY_MS between reading the request and
+ * answering it (the http-loss lab: a retransmitted request arrives while the
+ * server is still "working").
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,9 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
-static int serve(int c, const char *body, int with_length)
+static int serve(int c, const char *body, int with_length, int delay_ms)
 {
 	char req[8192], resp[8192];
 	size_t got = 0;
@@ -36,6 +39,12 @@ static int serve(int c, const char *body, int with_length)
 		req[got] = '\0';
 		if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n"))
 			break;
+	}
+	if (delay_ms > 0) {
+		struct timespec ts = { delay_ms / 1000, (long)(delay_ms % 1000) * 1000000 };
+
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
 	}
 	if (with_length)
 		n = snprintf(resp, sizeof(resp),
@@ -57,10 +66,10 @@ static int serve(int c, const char *body, int with_length)
 int main(int argc, char **argv)
 {
 	const char *addr = "0.0.0.0", *body = "<html><body>hello world</body></html>\n";
-	int port = 80, with_length = 0, opt, s, one = 1;
+	int port = 80, with_length = 0, delay_ms = 0, opt, s, one = 1;
 	struct sockaddr_in sa;
 
-	while ((opt = getopt(argc, argv, "p:a:lb:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:a:lb:d:")) != -1) {
 		switch (opt) {
 		case 'p':
 			port = atoi(optarg);
@@ -74,8 +83,11 @@ int main(int argc, char **argv)
 		case 'b':
 			body = optarg;
 			break;
+		case 'd':
+			delay_ms = atoi(optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: wl-httpd [-p PORT] [-a ADDR] [-l] [-b BODY]\n");
+			fprintf(stderr, "usage: wl-httpd [-p PORT] [-a ADDR] [-l] [-b BODY] [-d DELAY_MS]\n");
 			return 2;
 		}
 	}
@@ -102,7 +114,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "wl-httpd: accept: %s\n", strerror(errno));
 			return 1;
 		}
-		if (serve(c, body, with_length))
+		if (serve(c, body, with_length, delay_ms))
 			fprintf(stderr, "wl-httpd: connection ended early\n");
 		close(c);
 	}
