@@ -1613,28 +1613,22 @@ static int render_cond(struct ectx *cx, const struct expr *e, struct sb *b, int 
 static int report_walk(struct ectx *cx, const char *tmpl, const struct lab_let *lets, size_t nlets,
 		       struct sb *b, size_t *erroff, char *err, size_t errlen)
 {
-	const char *s = tmpl;
+	const char *s = tmpl, *open;
+	struct expr *e = NULL;
+	int ret = -1;
 
-	while (*s) {
-		const char *open = strchr(s, '{');
-		struct expr *e = NULL;
+	while ((open = strchr(s, '{'))) {
 		size_t used = 0, off = 0;
 		struct val v;
 
-		if (!open) {
-			if (b)
-				sb_addn(b, s, strlen(s));
-			break;
-		}
 		if (b)
 			sb_addn(b, s, (size_t)(open - s));
 		if (claim_expr_parse(open + 1, lets, nlets, &e, &used, &off, err, errlen) < 0) {
 			*erroff = (size_t)(open + 1 - tmpl) + off;
-			return -1;
+			goto out;
 		}
 		s = open + 1 + used;
 		if (*s != '}') {
-			claim_expr_free(e);
 			*erroff = (size_t)(s - tmpl);
 			if (*s)
 				snprintf(err, errlen,
@@ -1642,22 +1636,25 @@ static int report_walk(struct ectx *cx, const char *tmpl, const struct lab_let *
 			else
 				snprintf(err, errlen,
 					 "expected \"}\" after the expression, got end of string");
-			return -1;
+			goto out;
 		}
 		s++;
 		if (cx) {
-			int r = eval(cx, e, &v);
-
-			if (r == 0)
-				render_val(b, cx, &v, 0);
-			claim_expr_free(e);
-			if (r < 0)
-				return -1;
-		} else {
-			claim_expr_free(e);
+			if (eval(cx, e, &v) < 0) {
+				snprintf(err, errlen, "out of memory");
+				goto out;
+			}
+			render_val(b, cx, &v, 0);
 		}
+		claim_expr_free(e);
+		e = NULL;
 	}
-	return 0;
+	if (b)
+		sb_addn(b, s, strlen(s));
+	ret = 0;
+out:
+	claim_expr_free(e);
+	return ret;
 }
 
 int claim_report_check(const char *tmpl, const struct lab_let *lets, size_t nlets, size_t *erroff,
@@ -1715,6 +1712,23 @@ static int eval_claim(const struct lab *lab, const struct lab_claim *c, const st
 	for (size_t k = 0; k < c->nlets; k++)
 		if (eval(&cx, c->lets[k].e, &cx.lets[k]) < 0)
 			goto nomem;
+	if (c->applies) {
+		if (eval(&cx, c->applies, &v) < 0)
+			goto nomem;
+		if (!truthy(&v) || cx.fact_missing) {
+			/* The capture cannot show this claim: say why, n/a. */
+			r->verdict = LAB_NA;
+			first = 1;
+			sb_add(&obs, "does not apply to this capture: ");
+			size_t before = obs.len;
+
+			if (render_cond(&cx, c->applies, &obs, &first) < 0)
+				goto nomem;
+			if (obs.len == before)
+				sb_add(&obs, "%s is false", c->applies_text);
+			goto texts;
+		}
+	}
 	for (size_t k = 0; k < c->nexpects; k++) {
 		if (eval(&cx, c->expects[k], &v) < 0)
 			goto nomem;
@@ -1751,6 +1765,7 @@ static int eval_claim(const struct lab *lab, const struct lab_claim *c, const st
 				sb_add(&obs, "%s", c->expects[k]->src);
 		}
 	}
+texts:
 	if (c->expected) {
 		sb_add(&exp, "%s", c->expected);
 	} else {

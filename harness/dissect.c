@@ -43,7 +43,7 @@ enum {
 #define OOO_WINDOW_US 3000     /* Wireshark's out-of-order threshold */
 
 /* Found by their first bytes. */
-static const struct proto *const protos[] = { &proto_http, &proto_ssh };
+static const struct proto *const protos[] = { &proto_http, &proto_ssh, &proto_tls };
 /* Reached by an upgrade from another protocol; their fields count too. */
 static const struct proto *const upgrades[] = { &proto_websocket };
 
@@ -197,10 +197,15 @@ void dissect_json(FILE *out, const struct pkt *p)
 			upgrades[i]->json(out, p);
 }
 
+/* Fields the TCP layer adds to the list (its header values are members). */
+static const char *const tcp_fields[] = { "wl.error", "tcp.options.sack_le", "tcp.options.sack_re",
+					  "tcp.options.sack.dsack", NULL };
+
 int dissect_field_known(const char *name)
 {
-	if (!strcmp(name, "wl.error"))
-		return 1;
+	for (const char *const *f = tcp_fields; *f; f++)
+		if (!strcmp(*f, name))
+			return 1;
 	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
 		for (const char *const *f = protos[i]->fields; *f; f++)
 			if (!strcmp(*f, name))
@@ -756,15 +761,21 @@ static int feed_proto(struct stream *s, int dir, struct pkt *p)
 
 /* ---- TCP ---- */
 
-/* Options as Wireshark's Info lists them; returns the window scale shift
- * (RFC 7323 2.2), or -2 without a WS option. */
-static int tcp_options_info(struct rd opt, char *out, size_t outlen)
+struct tcp_opts {
+	int shift;          /* window scale (RFC 7323 2.2); -2 without the option */
+	int nsack;
+	uint32_t sack[4][2]; /* raw left/right edges (RFC 2018) */
+};
+
+/* Options as Wireshark's Info lists them, and what the analysis needs. */
+static void tcp_options(struct rd opt, char *out, size_t outlen, struct tcp_opts *to)
 {
 	size_t n = 0;
 	uint8_t kind, len;
-	int shift = -2;
 
 	out[0] = '\0';
+	to->shift = -2;
+	to->nsack = 0;
 	while (rd_u8(&opt, &kind) == 0 && kind != 0) {
 		uint16_t mss;
 		uint8_t ws;
@@ -775,22 +786,45 @@ static int tcp_options_info(struct rd opt, char *out, size_t outlen)
 			continue;
 		if (rd_u8(&opt, &len) || len < 2 || rd_sub(&opt, len - 2u, &o))
 			break;
-		if (kind == 2 && !rd_be16(&o, &mss))
+		if (kind == 2 && !rd_be16(&o, &mss)) {
 			n += (size_t)snprintf(out + n, outlen - n, " MSS=%u", mss);
-		else if (kind == 3 && !rd_u8(&o, &ws)) {
-			shift = ws > 14 ? 14 : ws;
-			n += (size_t)snprintf(out + n, outlen - n, " WS=%u", 1u << shift);
-		}
-		else if (kind == 4)
+		} else if (kind == 3 && !rd_u8(&o, &ws)) {
+			to->shift = ws > 14 ? 14 : ws;
+			n += (size_t)snprintf(out + n, outlen - n, " WS=%u", 1u << to->shift);
+		} else if (kind == 4) {
 			n += (size_t)snprintf(out + n, outlen - n, " SACK_PERM");
-		else if (kind == 8 && !rd_be32(&o, &tsv) && !rd_be32(&o, &tse))
+		} else if (kind == 8 && !rd_be32(&o, &tsv) && !rd_be32(&o, &tse)) {
 			n += (size_t)snprintf(out + n, outlen - n, " TSval=%u TSecr=%u", tsv, tse);
-		else if (kind == 5)
-			n += (size_t)snprintf(out + n, outlen - n, " SLE/SRE");
+		} else if (kind == 5) {
+			while (to->nsack < 4 && !rd_be32(&o, &to->sack[to->nsack][0]) &&
+			       !rd_be32(&o, &to->sack[to->nsack][1]))
+				to->nsack++;
+		}
 		if (n >= outlen)
 			break;
 	}
-	return shift;
+}
+
+/* SACK blocks as Wireshark shows them: relative to the peer's base, with
+ * D-SACK (RFC 2883: a first block below the ACK reports a duplicate). */
+static int sack_fields(struct pkt *p, const struct tcp_opts *to, const struct half *rev)
+{
+	size_t n = strlen(p->opts);
+
+	for (int i = 0; i < to->nsack; i++) {
+		uint32_t le = to->sack[i][0] - rev->base, re = to->sack[i][1] - rev->base;
+
+		if (pkt_add_int(p, "tcp.options.sack_le", le) ||
+		    pkt_add_int(p, "tcp.options.sack_re", re))
+			return -1;
+		if (n < sizeof(p->opts))
+			n += (size_t)snprintf(p->opts + n, sizeof(p->opts) - n, " SLE=%u SRE=%u", le,
+					      re);
+	}
+	if (to->nsack && p->ack_valid && seq_lt(to->sack[0][0], p->ack_raw) &&
+	    pkt_add_int(p, "tcp.options.sack.dsack", 1))
+		return -1;
+	return 0;
 }
 
 static void tcp_info(const struct pkt *p, const char *opts, char *out, size_t outlen)
@@ -825,7 +859,8 @@ static int tcp_decode(struct dissect *d, struct rd *r, uint32_t l4len, struct pk
 {
 	uint8_t off, flags;
 	struct rd opt;
-	int dir = PKT_DIR_CLIENT, shift;
+	int dir = PKT_DIR_CLIENT;
+	struct tcp_opts to;
 	struct stream *s;
 
 	if (rd_be16(r, &p->sport) || rd_be16(r, &p->dport) || rd_be32(r, &p->seq_raw) ||
@@ -857,7 +892,7 @@ static int tcp_decode(struct dissect *d, struct rd *r, uint32_t l4len, struct pk
 	uint32_t avail = (uint32_t)rd_left(r);
 
 	p->len = l4len - p->hdrlen;
-	shift = tcp_options_info(opt, p->opts, sizeof(p->opts));
+	tcp_options(opt, p->opts, sizeof(p->opts), &to);
 
 	s = stream_lookup(d, p, &dir);
 	if (s && stream_is_reused(s, p, dir)) {
@@ -874,11 +909,13 @@ static int tcp_decode(struct dissect *d, struct rd *r, uint32_t l4len, struct pk
 	/* The window of a SYN is never scaled; later ones are when both SYNs
 	 * carried the option (RFC 7323 2.2). */
 	if (flags & TCPF_SYN)
-		s->h[dir].wscale = shift;
+		s->h[dir].wscale = to.shift;
 	p->win_scaled = p->win;
 	if (!(flags & TCPF_SYN) && s->h[dir].wscale >= 0 && s->h[!dir].wscale >= 0)
 		p->win_scaled = (uint32_t)p->win << s->h[dir].wscale;
 	analyse(&s->h[dir], &s->h[!dir], p);
+	if (sack_fields(p, &to, &s->h[!dir]))
+		return -1;
 	if (avail < p->len) {
 		snprintf(p->err, sizeof(p->err), "tcp: payload cut short (%u of %u bytes captured)",
 			 avail, p->len);

@@ -312,7 +312,9 @@ static int get_u32(struct msg *m, uint32_t *v, const char *what)
 
 static int at_end(struct msg *m)
 {
-	return rd_left(m->r) ? bad(m, "%zu bytes after its last field", rd_left(m->r)) : 0;
+	size_t n = rd_left(m->r);
+
+	return n ? bad(m, "%zu byte%s after its last field", n, n == 1 ? "" : "s") : 0;
 }
 
 /* ---- identification ---- */
@@ -431,7 +433,8 @@ static int read_line(struct ssh_side *sd, int dir, const uint8_t *d, size_t len,
 /* ---- KEXINIT ---- */
 
 /* RFC 4251 5: names are non-empty, comma-separated US-ASCII, at most 64
- * characters (RFC 4251 6). Reports the first fault of a list. */
+ * characters (RFC 4251 6). Reports the first fault of a list. (libssh 0.10
+ * ends its cipher lists with a comma: an empty last name.) */
 static int check_list(struct msg *m, const char *field, const uint8_t *v, size_t n)
 {
 	size_t name_len = 0;
@@ -442,9 +445,13 @@ static int check_list(struct msg *m, const char *field, const uint8_t *v, size_t
 	for (size_t i = 0; i <= n; i++) {
 		if (i == n || v[i] == ',') {
 			if (name_len == 0)
-				return bad(m, "%s holds an empty name", what);
+				return bad(m, "%s %s (an empty name, RFC 4251 5)", what,
+					   i == 0   ? "starts with a comma"
+					   : i == n ? "ends with a comma"
+						    : "holds two commas in a row");
 			if (name_len > SSH_NAME_MAX)
-				return bad(m, "%s holds a name longer than %d", what, SSH_NAME_MAX);
+				return bad(m, "%s holds a name longer than %d (RFC 4251 6)", what,
+					   SSH_NAME_MAX);
 			name_len = 0;
 			continue;
 		}

@@ -106,17 +106,18 @@ static int fp_string(struct fparse *fp)
 	const char *t = fp->text;
 	size_t i = fp->pos + 1, n = 0;
 	char *s = malloc(strlen(t + fp->pos) + 1);
+	int ret = -1;
 
 	if (!s) {
 		snprintf(fp->err, fp->errlen, "out of memory");
-		return -1;
+		goto out;
 	}
 	for (;;) {
 		char c = t[i];
 
-		if (c == '\0') {
-			free(s);
-			return fp_fail(fp, fp->pos, "unterminated string");
+		if (c == '\0' || (c == '\\' && t[i + 1] == '\0')) {
+			fp_fail(fp, fp->pos, "unterminated string");
+			goto out;
 		}
 		if (c == '"')
 			break;
@@ -129,41 +130,41 @@ static int fp_string(struct fparse *fp)
 		case '"':
 		case '\\':
 			s[n++] = t[i + 1];
-			i += 2;
 			break;
 		case 'n':
 			s[n++] = '\n';
-			i += 2;
 			break;
 		case 'r':
 			s[n++] = '\r';
-			i += 2;
 			break;
 		case 't':
 			s[n++] = '\t';
-			i += 2;
 			break;
 		case 'x':
 			if (hexval(t[i + 2]) < 0 || hexval(t[i + 3]) < 0) {
-				free(s);
-				return fp_fail(fp, i, "expected two hex digits after \\x");
+				fp_fail(fp, i, "expected two hex digits after \\x");
+				goto out;
 			}
 			s[n++] = (char)(hexval(t[i + 2]) * 16 + hexval(t[i + 3]));
-			i += 4;
+			i += 2;
 			break;
 		default:
-			free(s);
-			return fp_fail(
-				fp, i,
+			fp_fail(fp, i,
 				"expected an escape \\\" \\\\ \\n \\r \\t or \\xHH, got \"\\%c\"",
-				t[i + 1] ? t[i + 1] : ' ');
+				t[i + 1]);
+			goto out;
 		}
+		i += 2;
 	}
 	s[n] = '\0';
 	fp->str = s;
 	fp->slen = n;
 	fp->len = i + 1 - fp->pos;
-	return 0;
+	s = NULL;
+	ret = 0;
+out:
+	free(s);
+	return ret;
 }
 
 /* Moves to the next token. */

@@ -254,6 +254,233 @@ const char *tls_kx_name(enum tls_kx kx)
 	return "";
 }
 
+int tls_is_grease(uint16_t v)
+{
+	return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+}
+
+const char *tls_version_name(uint16_t v)
+{
+	if (tls_is_grease(v))
+		return "Reserved (GREASE)";
+	switch (v) {
+	case 0x0002:
+		return "SSL 2.0";
+	case 0x0300:
+		return "SSL 3.0";
+	case 0x0301:
+		return "TLS 1.0";
+	case 0x0302:
+		return "TLS 1.1";
+	case 0x0303:
+		return "TLS 1.2";
+	case 0x0304:
+		return "TLS 1.3";
+	}
+	if ((v >> 8) == 0x7f)
+		return "TLS 1.3 (draft)";
+	return NULL;
+}
+
+/* RFC 8446 4, RFC 5246 7.4, and later additions to the registry. */
+const char *tls_handshake_name(uint8_t type)
+{
+	switch (type) {
+	case 0:
+		return "Hello Request";
+	case 1:
+		return "Client Hello";
+	case 2:
+		return "Server Hello";
+	case 3:
+		return "Hello Verify Request";
+	case 4:
+		return "New Session Ticket";
+	case 5:
+		return "End of Early Data";
+	case 6:
+		return "Hello Retry Request";
+	case 8:
+		return "Encrypted Extensions";
+	case 11:
+		return "Certificate";
+	case 12:
+		return "Server Key Exchange";
+	case 13:
+		return "Certificate Request";
+	case 14:
+		return "Server Hello Done";
+	case 15:
+		return "Certificate Verify";
+	case 16:
+		return "Client Key Exchange";
+	case 20:
+		return "Finished";
+	case 21:
+		return "Client Certificate URL";
+	case 22:
+		return "Certificate Status";
+	case 23:
+		return "Supplemental Data";
+	case 24:
+		return "Key Update";
+	case 25:
+		return "Compressed Certificate";
+	case 254:
+		return "Message Hash";
+	}
+	return NULL;
+}
+
+/* RFC 8446 6, RFC 5246 7.2, RFC 6066, RFC 7301, RFC 7507. */
+const char *tls_alert_name(uint8_t desc)
+{
+	switch (desc) {
+	case 0:
+		return "Close Notify";
+	case 10:
+		return "Unexpected Message";
+	case 20:
+		return "Bad Record MAC";
+	case 21:
+		return "Decryption Failed";
+	case 22:
+		return "Record Overflow";
+	case 30:
+		return "Decompression Failure";
+	case 40:
+		return "Handshake Failure";
+	case 41:
+		return "No Certificate";
+	case 42:
+		return "Bad Certificate";
+	case 43:
+		return "Unsupported Certificate";
+	case 44:
+		return "Certificate Revoked";
+	case 45:
+		return "Certificate Expired";
+	case 46:
+		return "Certificate Unknown";
+	case 47:
+		return "Illegal Parameter";
+	case 48:
+		return "Unknown CA";
+	case 49:
+		return "Access Denied";
+	case 50:
+		return "Decode Error";
+	case 51:
+		return "Decrypt Error";
+	case 60:
+		return "Export Restriction";
+	case 70:
+		return "Protocol Version";
+	case 71:
+		return "Insufficient Security";
+	case 80:
+		return "Internal Error";
+	case 86:
+		return "Inappropriate Fallback";
+	case 90:
+		return "User Canceled";
+	case 100:
+		return "No Renegotiation";
+	case 109:
+		return "Missing Extension";
+	case 110:
+		return "Unsupported Extension";
+	case 111:
+		return "Certificate Unobtainable";
+	case 112:
+		return "Unrecognized Name";
+	case 113:
+		return "Bad Certificate Status Response";
+	case 114:
+		return "Bad Certificate Hash Value";
+	case 115:
+		return "Unknown PSK Identity";
+	case 116:
+		return "Certificate Required";
+	case 120:
+		return "No application Protocol";
+	case 121:
+		return "ECH Required";
+	}
+	return NULL;
+}
+
+/* IANA "TLS Supported Groups" (RFC 8422, RFC 8446 4.2.7, RFC 7919). */
+const char *tls_group_name(uint16_t g)
+{
+	static const char *const ec[] = {
+		NULL,
+		"sect163k1",
+		"sect163r1",
+		"sect163r2",
+		"sect193r1",
+		"sect193r2",
+		"sect233k1",
+		"sect233r1",
+		"sect239k1",
+		"sect283k1",
+		"sect283r1",
+		"sect409k1",
+		"sect409r1",
+		"sect571k1",
+		"sect571r1",
+		"secp160k1",
+		"secp160r1",
+		"secp160r2",
+		"secp192k1",
+		"secp192r1",
+		"secp224k1",
+		"secp224r1",
+		"secp256k1",
+		"secp256r1",
+		"secp384r1",
+		"secp521r1",
+		"brainpoolP256r1",
+		"brainpoolP384r1",
+		"brainpoolP512r1",
+		"x25519",
+		"x448",
+		"brainpoolP256r1tls13",
+		"brainpoolP384r1tls13",
+		"brainpoolP512r1tls13",
+	};
+
+	if (tls_is_grease(g))
+		return "Reserved (GREASE)";
+	if (g < sizeof(ec) / sizeof(ec[0]))
+		return ec[g];
+	switch (g) {
+	case 256:
+		return "ffdhe2048";
+	case 257:
+		return "ffdhe3072";
+	case 258:
+		return "ffdhe4096";
+	case 259:
+		return "ffdhe6144";
+	case 260:
+		return "ffdhe8192";
+	case 0x11eb:
+		return "SecP256r1MLKEM768";
+	case 0x11ec:
+		return "X25519MLKEM768";
+	case 0x11ed:
+		return "SecP384r1MLKEM1024";
+	case 0x6399:
+		return "X25519Kyber768Draft00";
+	case 0xff01:
+		return "arbitrary_explicit_prime_curves";
+	case 0xff02:
+		return "arbitrary_explicit_char2_curves";
+	}
+	return NULL;
+}
+
 /* ---- the key log ---- */
 
 #define SECRET_MAX 64

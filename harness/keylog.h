@@ -1,5 +1,6 @@
 /* harness/keylog.h — TLS secrets: the NSS key log format, the cipher suite
- * registry, and the decryption of TLS 1.2 and 1.3 records.
+ * registry (and the names of TLS's other registries), and the decryption of
+ * TLS 1.2 and 1.3 records.
  *
  * A key log (SSLKEYLOGFILE, as curl, browsers and `openssl s_client
  * -keylogfile` write it: the format NSS documented, since written up as
@@ -59,6 +60,16 @@ struct tls_suite {
 const struct tls_suite *tls_suite_find(uint16_t id);
 /* "ECDHE", "DHE", "RSA", "PSK", "ECDHE_PSK", ... ("" for TLS_KX_ANY/NONE). */
 const char *tls_kx_name(enum tls_kx kx);
+
+/* Names as Wireshark shows them ("TLS 1.3", "Client Hello", "Protocol
+ * Version", "x25519"), GREASE values (RFC 8701) as "Reserved (GREASE)";
+ * NULL for a value wirelab does not know. */
+const char *tls_version_name(uint16_t v);
+const char *tls_handshake_name(uint8_t type);
+const char *tls_alert_name(uint8_t desc);
+const char *tls_group_name(uint16_t group);
+/* RFC 8701: 0x0a0a, 0x1a1a, ... 0xfafa. */
+int tls_is_grease(uint16_t v);
 
 /* ---- the key log ---- */
 

@@ -436,6 +436,54 @@ static int st_host(struct lparse *lp)
 	return l_end(lp);
 }
 
+/* link drop to-pi|to-client "FILTER" [nth N] */
+static int st_drop(struct lparse *lp)
+{
+	struct lab_drop *d = grow(lp->lab->drops, lp->lab->ndrops, sizeof(*d));
+	size_t at, col = 0, n, *offs = NULL;
+	const char *w;
+	char msg[200];
+	int cn = 0, ret = -1;
+	long nth;
+
+	if (!d) {
+		l_nomem(lp);
+		goto out;
+	}
+	lp->lab->drops = d;
+	d = &d[lp->lab->ndrops++];
+	d->line = lp->lineno;
+	d->nth = 1;
+	if (l_direction(lp, &d->dir) < 0 ||
+	    l_string(lp, "a display filter in double quotes", &d->filter_text, &at, &offs) < 0)
+		goto out;
+	if (filter_parse(d->filter_text, &d->filter, msg, sizeof(msg)) < 0) {
+		/* filter_parse says "col N: ..."; point into the file instead. */
+		if (sscanf(msg, "col %zu: %n", &col, &cn) == 1 && cn > 0 && col >= 1 &&
+		    col - 1 <= strlen(d->filter_text))
+			at += offs[col - 1];
+		l_fail(lp, at, "%s", msg + cn);
+		goto out;
+	}
+	l_skip(lp);
+	if (lp->line[lp->pos]) {
+		at = lp->pos;
+		if (l_word(lp, "nth or end of line", &w, &n) < 0)
+			goto out;
+		if (!w_is(w, n, "nth")) {
+			l_fail(lp, at, "expected nth or end of line, got \"%.*s\"", (int)n, w);
+			goto out;
+		}
+		if (l_uint(lp, "a packet count from 1", 1, 1000000, &nth) < 0)
+			goto out;
+		d->nth = (unsigned)nth;
+	}
+	ret = l_end(lp);
+out:
+	free(offs);
+	return ret;
+}
+
 static int st_link(struct lparse *lp)
 {
 	const char *w;
@@ -492,44 +540,7 @@ static int st_link(struct lparse *lp)
 		lp->lab->mtu = (unsigned)mtu;
 		lp->at_mtu = lp->lineno;
 	} else if (w_is(w, n, "drop")) {
-		struct lab_drop *d = grow(lp->lab->drops, lp->lab->ndrops, sizeof(*d));
-		char msg[200];
-		size_t sat, col, *offs = NULL;
-		int cn = 0;
-
-		if (!d)
-			return l_nomem(lp);
-		lp->lab->drops = d;
-		d = &d[lp->lab->ndrops++];
-		d->line = lp->lineno;
-		d->nth = 1;
-		if (l_direction(lp, &d->dir) < 0 ||
-		    l_string(lp, "a display filter in double quotes", &d->filter_text, &sat,
-			     &offs) < 0)
-			return -1;
-		if (filter_parse(d->filter_text, &d->filter, msg, sizeof(msg)) < 0) {
-			/* filter_parse says "col N: ..."; point into the file instead. */
-			if (sscanf(msg, "col %zu: %n", &col, &cn) == 1 && cn > 0 && col >= 1 &&
-			    col - 1 <= strlen(d->filter_text))
-				sat += offs[col - 1];
-			free(offs);
-			return l_fail(lp, sat, "%s", msg + cn);
-		}
-		free(offs);
-		l_skip(lp);
-		if (lp->line[lp->pos]) {
-			long nth;
-
-			if (l_word(lp, "nth or end of line", &w, &n) < 0)
-				return -1;
-			if (!w_is(w, n, "nth"))
-				return l_fail(lp, (size_t)(w - lp->line),
-					      "expected nth or end of line, got \"%.*s\"", (int)n,
-					      w);
-			if (l_uint(lp, "a packet count from 1", 1, 1000000, &nth) < 0)
-				return -1;
-			d->nth = (unsigned)nth;
-		}
+		return st_drop(lp);
 	} else {
 		return l_fail(lp, at, "expected delay, rate, mtu or drop, got \"%.*s\"", (int)n, w);
 	}
@@ -961,6 +972,12 @@ static int cl_verdict(struct lparse *lp)
 	return l_end(lp);
 }
 
+static int is_name_char(char c, int first)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+	       (!first && c >= '0' && c <= '9');
+}
+
 /* An expression at the cursor; *src (if not NULL) is its source text. */
 static int l_expr(struct lparse *lp, struct expr **e, char **src)
 {
@@ -990,48 +1007,60 @@ static int cl_let(struct lparse *lp)
 	struct lab_claim *c = lp->claim;
 	struct lab_let *lets;
 	struct expr *e = NULL;
-	const char *w;
+	char *name = NULL;
 	size_t n = 0, at;
+	int ret = -1;
 
 	l_skip(lp);
 	at = lp->pos;
-	w = lp->line + at;
-	while ((w[n] >= 'a' && w[n] <= 'z') || (w[n] >= 'A' && w[n] <= 'Z') || w[n] == '_' ||
-	       (n && w[n] >= '0' && w[n] <= '9'))
+	while (is_name_char(lp->line[at + n], n == 0))
 		n++;
-	if (n == 0)
-		return l_expected(lp, "a name");
+	if (n == 0) {
+		l_expected(lp, "a name");
+		goto out;
+	}
+	name = strndup(lp->line + at, n);
+	if (!name) {
+		l_nomem(lp);
+		goto out;
+	}
 	lp->pos += n;
-	{
-		char name[64];
-
-		snprintf(name, sizeof(name), "%.*s", (int)(n < 63 ? n : 63), w);
-		if (claim_reserved(name))
-			return l_fail(lp, at, "\"%s\" is a keyword and cannot name a let", name);
+	if (claim_reserved(name)) {
+		l_fail(lp, at, "\"%s\" is a keyword and cannot name a let", name);
+		goto out;
 	}
 	for (size_t k = 0; k < c->nlets; k++)
-		if (w_is(w, n, c->lets[k].name))
-			return l_fail(lp, at, "let %s given twice (first at line %d)",
-				      c->lets[k].name, c->lets[k].line);
+		if (!strcmp(name, c->lets[k].name)) {
+			l_fail(lp, at, "let %s given twice (first at line %d)", name,
+			       c->lets[k].line);
+			goto out;
+		}
 	l_skip(lp);
-	if (lp->line[lp->pos] != '=')
-		return l_expected(lp, "\"=\"");
-	lp->pos++;
-	if (l_expr(lp, &e, NULL) < 0 || l_end(lp) < 0) {
-		claim_expr_free(e);
-		return -1;
+	if (lp->line[lp->pos] != '=') {
+		l_expected(lp, "\"=\"");
+		goto out;
 	}
+	lp->pos++;
+	/* The let's own name is not in scope in its expression. */
+	if (l_expr(lp, &e, NULL) < 0 || l_end(lp) < 0)
+		goto out;
 	lets = grow(c->lets, c->nlets, sizeof(*lets));
 	if (!lets) {
-		claim_expr_free(e);
-		return l_nomem(lp);
+		l_nomem(lp);
+		goto out;
 	}
 	c->lets = lets;
 	lets = &lets[c->nlets++];
 	lets->e = e;
+	lets->name = name;
 	lets->line = lp->lineno;
-	lets->name = strndup(w, n);
-	return lets->name ? 0 : l_nomem(lp);
+	e = NULL;
+	name = NULL;
+	ret = 0;
+out:
+	claim_expr_free(e);
+	free(name);
+	return ret;
 }
 
 static int cl_expect(struct lparse *lp)
@@ -1066,31 +1095,52 @@ out:
 	return ret;
 }
 
-static int cl_evidence(struct lparse *lp)
+/* `applies EXPR`: the capture can show the claim only when EXPR holds (a
+ * retransmission claim needs a lost packet); otherwise the verdict is n/a. */
+static int cl_applies(struct lparse *lp)
 {
 	struct lab_claim *c = lp->claim;
 
-	for (;;) {
-		struct expr *e = NULL, **es;
+	if (c->applies) {
+		l_fail(lp, lp->kwat, "applies given twice");
+		return -1;
+	}
+	if (l_expr(lp, &c->applies, &c->applies_text) < 0 || l_end(lp) < 0)
+		return -1;
+	return 0;
+}
 
+static int cl_evidence(struct lparse *lp)
+{
+	struct lab_claim *c = lp->claim;
+	struct expr *e = NULL, **es;
+	int ret = -1;
+
+	for (;;) {
 		if (l_expr(lp, &e, NULL) < 0)
-			return -1;
+			goto out;
 		es = realloc(c->evidence, (c->nevidence + 1) * sizeof(*es));
 		if (!es) {
-			claim_expr_free(e);
-			return l_nomem(lp);
+			l_nomem(lp);
+			goto out;
 		}
 		c->evidence = es;
 		c->evidence[c->nevidence++] = e;
+		e = NULL;
 		l_skip(lp);
 		if (lp->line[lp->pos] != ',')
 			break;
 		lp->pos++;
 	}
 	l_skip(lp);
-	if (lp->line[lp->pos])
-		return l_expected(lp, "\",\" or end of line");
-	return 0;
+	if (lp->line[lp->pos]) {
+		l_expected(lp, "\",\" or end of line");
+		goto out;
+	}
+	ret = 0;
+out:
+	claim_expr_free(e);
+	return ret;
 }
 
 static int cl_report(struct lparse *lp)
@@ -1127,7 +1177,7 @@ static const struct stmt {
 	{ "client", st_client, 0 },	{ "claim", st_claim, 0 },   { "text", cl_text, 1 },
 	{ "expected", cl_expected, 1 }, { "let", cl_let, 1 },	    { "expect", cl_expect, 1 },
 	{ "evidence", cl_evidence, 1 }, { "report", cl_report, 1 }, { "verdict", cl_verdict, 1 },
-	{ "why", cl_why, 1 },
+	{ "why", cl_why, 1 },		{ "applies", cl_applies, 1 },
 };
 
 /* A claim is complete when its body ends. */
@@ -1346,6 +1396,8 @@ void lab_free(struct lab *l)
 		free(c->expect_texts);
 		for (size_t i = 0; i < c->nevidence; i++)
 			claim_expr_free(c->evidence[i]);
+		claim_expr_free(c->applies);
+		free(c->applies_text);
 		free(c->evidence);
 		free(c->report);
 		free(c->why);

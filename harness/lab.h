@@ -68,6 +68,8 @@ struct lab_claim {
 	struct expr **evidence; /* packet expressions shown as evidence */
 	size_t nevidence;
 	char *report;           /* optional observed template, "{expr} packets" */
+	struct expr *applies;   /* optional: when false the capture cannot show the claim (n/a) */
+	char *applies_text;
 	enum lab_verdict verdict; /* what this lab expects on Linux (default holds) */
 	char *why;              /* why the verdict differs from the notes */
 	int line;

@@ -592,7 +592,6 @@ static int lab_run_once(struct lab_run *r, int *code, char *err, size_t errlen)
 	}
 	if (impair_start(r->topo, &ic, &r->imp, err, errlen))
 		goto out;
-	snprintf(r->notes, sizeof(r->notes), "link: %s", impair_describe(r->imp));
 	if (capture_start(topo_netns_fd(r->topo, TOPO_CLIENT), topo_ifname(r->topo, TOPO_CLIENT),
 			  r->pcap, &r->cap, err, errlen))
 		goto out;
@@ -621,6 +620,8 @@ static int lab_run_once(struct lab_run *r, int *code, char *err, size_t errlen)
 		snprintf(r->notes + strlen(r->notes), sizeof(r->notes) - strlen(r->notes),
 			 "; a connection was still open after %d ms", SETTLE_TIMEOUT_MS);
 	impair_wait_idle(r->imp, SETTLE_TIMEOUT_MS);
+	snprintf(r->notes + strlen(r->notes), sizeof(r->notes) - strlen(r->notes), "%slink: %s",
+		 r->notes[0] ? "; " : "", impair_describe(r->imp));
 	collect_facts(r);
 	ret = 0;
 out:

@@ -104,6 +104,15 @@ void show_packet_json(FILE *out, const struct pkt *p)
 	fputs("}\n", out);
 }
 
+/* Whether a protocol message (a group) completes in this packet. */
+static int has_message(const struct pkt *p)
+{
+	for (size_t i = 0; i < p->nfv; i++)
+		if (p->fv[i].type == PKT_FV_GROUP)
+			return 1;
+	return 0;
+}
+
 void show_packet_text(FILE *out, const struct pkt *p)
 {
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], ends[120], flags[16];
@@ -131,7 +140,7 @@ void show_packet_text(FILE *out, const struct pkt *p)
 	/* The columns already say flags, seq, ack and len: the text is the
 	 * decoded message, else the analysis and the options. */
 	fprintf(out, " len %u ", p->len);
-	if (p->nfv)
+	if (has_message(p))
 		fprintf(out, " %s", p->info);
 	else {
 		if (p->analysis & PKT_AN_RETRANSMISSION)

@@ -468,8 +468,12 @@ static int run_exec(ssh_session s, const struct opts *o)
 			fwrite(buf, 1, (size_t)n, stdout);
 		while ((n = ssh_channel_read_nonblocking(ch, buf, sizeof(buf), 1)) > 0)
 			fwrite(buf, 1, (size_t)n, stderr);
-		if (ssh_channel_is_eof(ch))
+		if (ssh_channel_is_eof(ch)) {
+			/* What arrived with the EOF is still to be copied. */
+			while ((n = ssh_channel_read_nonblocking(ch, buf, sizeof(buf), 0)) > 0)
+				fwrite(buf, 1, (size_t)n, stdout);
 			break;
+		}
 	}
 	fflush(stdout);
 	if (!ssh_channel_is_eof(ch)) {

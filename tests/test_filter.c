@@ -204,6 +204,7 @@ static void test_errors(void **state)
 	parse_error("http.host == \"a\\qb\"",
 		    "col 16: expected an escape \\\" \\\\ \\n \\r \\t or \\xHH, got \"\\q\"");
 	parse_error("http.host == \"\\x4\"", "col 15: expected two hex digits after \\x");
+	parse_error("http.host == \"a\\", "col 14: unterminated string");
 	parse_error("tcp.port == 010",
 		    "col 13: ambiguous number \"010\" (Wireshark reads a leading "
 		    "0 as octal): write it without the 0 or in 0x hex");

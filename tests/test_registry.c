@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <dirent.h>
+#include <ftw.h>
 #include <unistd.h>
 
 #include "netns/registry.h"
@@ -37,6 +38,42 @@
 
 static char run_dir[64];
 static int have_root;
+
+/* What a test made, so that a failing test still leaves nothing behind
+ * (cleanup() after every test): processes by pid, paths under /tmp. */
+static pid_t tracked_pid[32];
+static char tracked_path[16][128];
+
+static void track_pid(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(tracked_pid) / sizeof(tracked_pid[0]); i++)
+		if (!tracked_pid[i]) {
+			tracked_pid[i] = pid;
+			return;
+		}
+}
+
+static void untrack_pid(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(tracked_pid) / sizeof(tracked_pid[0]); i++)
+		if (tracked_pid[i] == pid)
+			tracked_pid[i] = 0;
+}
+
+static void track_path(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(tracked_path) / sizeof(tracked_path[0]); i++)
+		if (!tracked_path[i][0]) {
+			snprintf(tracked_path[i], sizeof(tracked_path[i]), "%s", path);
+			return;
+		}
+}
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -80,6 +117,7 @@ static void make_tmpdir(char *buf, size_t len, const char *prefix)
 {
 	snprintf(buf, len, "/tmp/%sXXXXXX", prefix);
 	assert_non_null(mkdtemp(buf));
+	track_path(buf);
 }
 
 static void put_file(const char *dir, const char *name)
@@ -93,16 +131,21 @@ static void put_file(const char *dir, const char *name)
 	close(fd);
 }
 
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* Test clean-up only, on paths this test made under /tmp; never follows
+ * symlinks (FTW_PHYS). */
 static void rm_rf(const char *path)
 {
-	char cmd[PATH_MAX + 16];
-
-	/* Test clean-up only, on paths this test made under /tmp. */
 	if (strncmp(path, "/tmp/", 5) || strstr(path, ".."))
 		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
-	if (system(cmd) != 0)
-		fprintf(stderr, "warning: cannot remove %s\n", path);
+	if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
+		fprintf(stderr, "warning: cannot remove %s: %s\n", path, strerror(errno));
 }
 
 /* A process asleep in its own process group, optionally in a new network
@@ -127,6 +170,7 @@ static pid_t sleeper(int newnet)
 			pause();
 	}
 	close(p[1]);
+	track_pid(pid);
 	assert_int_equal(read(p[0], &c, 1), 1);
 	close(p[0]);
 	return pid;
@@ -142,6 +186,7 @@ static int was_killed(pid_t pid)
 	if (r == 0)
 		return 0;
 	assert_int_equal(r, pid);
+	untrack_pid(pid);
 	return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }
 
@@ -149,6 +194,7 @@ static void end(pid_t pid)
 {
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+	untrack_pid(pid);
 }
 
 /* Inode and cookie of the namespace a process is in. */
@@ -254,10 +300,14 @@ static void dead_run(const struct dead_plan *plan, struct dead_result *res)
 			pause(); /* the registry stays open: no registry_close */
 	}
 	close(p[1]);
+	track_pid(pid);
 	assert_int_equal(read(p[0], res, sizeof(*res)), sizeof(*res));
 	close(p[0]);
+	if (res->grandchild > 0)
+		track_pid(res->grandchild);
 	assert_int_equal(kill(pid, SIGKILL), 0);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
+	untrack_pid(pid);
 }
 
 struct lines {
@@ -391,6 +441,7 @@ static void test_clean_dead_run(void **state)
 	/* A recorded temp dir that is itself a symlink is refused. */
 	snprintf(linkdir, sizeof(linkdir), "/tmp/wirelab-symlink-%d", (int)getpid());
 	assert_int_equal(symlink(target, linkdir), 0);
+	track_path(linkdir);
 
 	snprintf(l_live_pid, sizeof(l_live_pid), "pid %d %llu", (int)live_pid,
 		 registry_proc_starttime(live_pid));
@@ -439,11 +490,6 @@ static void test_clean_dead_run(void **state)
 	end(other);
 	registry_close(live);
 	assert_int_equal(run_dir_entries(), 0);
-	unlink(linkdir);
-	rm_rf(live_tmp);
-	rm_rf(decoy);
-	rm_rf(nest);
-	rm_rf(target);
 }
 
 /* Processes inside a dead run's recorded namespace are killed; one in a
@@ -553,6 +599,38 @@ static int setup(void **state)
 	return prctl(PR_SET_CHILD_SUBREAPER, 1) == 0 ? 0 : -1;
 }
 
+/* After every test, passed or failed: its processes, its paths, and any
+ * run directory it left (a failed test skips its registry_close). */
+static int cleanup(void **state)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	size_t i;
+	DIR *d;
+
+	(void)state;
+	for (i = 0; i < sizeof(tracked_pid) / sizeof(tracked_pid[0]); i++)
+		if (tracked_pid[i])
+			end(tracked_pid[i]);
+	while (waitpid(-1, NULL, WNOHANG) > 0) /* orphans reparented to us */
+		;
+	for (i = 0; i < sizeof(tracked_path) / sizeof(tracked_path[0]); i++) {
+		if (tracked_path[i][0])
+			rm_rf(tracked_path[i]);
+		tracked_path[i][0] = '\0';
+	}
+	d = opendir(run_dir);
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", run_dir, e->d_name);
+		rm_rf(path);
+	}
+	if (d)
+		closedir(d);
+	return 0;
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -564,10 +642,13 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_open_add_close), cmocka_unit_test(test_durable),
-		cmocka_unit_test(test_starttime),      cmocka_unit_test(test_clean_dead_run),
-		cmocka_unit_test(test_clean_netns),    cmocka_unit_test(test_unknown_kind),
-		cmocka_unit_test(test_unique_ids),
+		cmocka_unit_test_teardown(test_open_add_close, cleanup),
+		cmocka_unit_test_teardown(test_durable, cleanup),
+		cmocka_unit_test_teardown(test_starttime, cleanup),
+		cmocka_unit_test_teardown(test_clean_dead_run, cleanup),
+		cmocka_unit_test_teardown(test_clean_netns, cleanup),
+		cmocka_unit_test_teardown(test_unknown_kind, cleanup),
+		cmocka_unit_test_teardown(test_unique_ids, cleanup),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

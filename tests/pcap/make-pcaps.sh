@@ -23,9 +23,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=$(cd "${1:-$here}" && pwd)
 tmp=$(mktemp -d /tmp/wl-make-pcaps.XXXXXX)
 pids=""
+tcpd=""
 
 cleanup() {
-	for p in $pids; do
+	for p in $pids $tcpd; do
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
@@ -93,12 +94,11 @@ wait_port http://[::1]:8080/hello.txt
 wait_port http://127.0.0.1:8000/hello.txt
 
 # ---- capturing ----
-tcpd=""
 cap_start() { # FILE IFACE FILTER [tcpdump options...]
 	f=$1 ifc=$2 flt=$3
 	shift 3
 	: >"$tmp/tcpdump.log"
-	tcpdump -i "$ifc" -n -U --immediate-mode -w "$f" "$@" "$flt" 2>"$tmp/tcpdump.log" &
+	tcpdump -i "$ifc" -n -U --immediate-mode -B 8192 -w "$f" "$@" "$flt" 2>"$tmp/tcpdump.log" &
 	tcpd=$!
 	n=0
 	until grep -q 'listening on' "$tmp/tcpdump.log"; do
@@ -112,6 +112,11 @@ cap_stop() {
 	sleep 0.3
 	kill -INT "$tcpd"
 	wait "$tcpd" || true
+	tcpd=""
+	# Without --immediate-mode the frames still in the ring at SIGINT are
+	# lost; with it, `any` needs a bigger buffer (-B) to drop nothing.
+	grep -q '^0 packets dropped by kernel' "$tmp/tcpdump.log" ||
+		{ cat "$tmp/tcpdump.log" >&2; exit 1; }
 }
 
 N='http://127.0.0.1:8080'
@@ -184,18 +189,29 @@ s.close()
 EOF
 cap_stop
 
-# The same local port twice in a row against python (the server closes
-# first, so the client's port is free): one 4-tuple, two TCP streams.
-cap_start "$out/http-python-portreuse.pcap" lo 'tcp port 8000'
-curl -s -o /dev/null --local-port 40123 "$P/hello.txt"
-curl -s -o /dev/null --local-port 40123 "$P/hello.txt"
+# The same local port twice in a row (a response read to the close: the
+# server closes first, so TIME_WAIT is the server's and the client's port is
+# free at once): one 4-tuple, two TCP streams.
+cap_start "$out/http-nginx-portreuse.pcap" lo 'tcp port 8080'
+curl -s -o /dev/null --http1.0 --compressed --local-port 40123 "$N/hello.txt"
+curl -s -o /dev/null --http1.0 --compressed --local-port 40123 "$N/hello.txt"
 cap_stop
 
-# A loss: the server's first data segment (python's header write) is
-# captured, then dropped at the receiver (raw PREROUTING comes after the
-# packet taps), so the kernel retransmits it; the body arrives before it.
-iptables -t raw -A PREROUTING -i lo -p tcp --sport 8000 -m length --length 53: \
+# Losses: a packet is captured (the taps see it on lo), then dropped at the
+# receiver in raw PREROUTING, so the kernel sends it again. The rule drops
+# the first packet it matches only (statistic nth, packet 0).
+# 1. The server's SYN-ACK: retransmitted after the 1 s initial RTO, and the
+#    client's SYN too.
+iptables -t raw -A PREROUTING -i lo -p tcp --sport 8000 --tcp-flags SYN,ACK SYN,ACK \
 	-m statistic --mode nth --every 1000000 --packet 0 -j DROP
+cap_start "$out/http-python-synloss.pcap" lo 'tcp port 8000'
+curl -s -o /dev/null "$P/hello.txt"
+cap_stop
+iptables -t raw -F PREROUTING
+# 2. The server's first data segment (python's header write): the body
+#    arrives before the headers' retransmission.
+iptables -t raw -A PREROUTING -i lo -p tcp --sport 8000 --tcp-flags SYN NONE \
+	-m length --length 53: -m statistic --mode nth --every 1000000 --packet 0 -j DROP
 cap_start "$out/http-python-retrans.pcap" lo 'tcp port 8000'
 curl -s -o /dev/null "$P/hello.txt"
 cap_stop
@@ -205,10 +221,13 @@ iptables -t raw -F PREROUTING
 # pcapng.
 editcap -F pcapng "$out/http-nginx.pcap" "$out/http-nginx.pcapng"
 editcap -F pcapng "$out/http-nginx-sll2.pcap" "$out/http-nginx-sll2.pcapng"
-# Mid-stream: no handshake, the capture starts at the first GET's ACK... see
-# TESTLIST for what each keeps.
+# Mid-stream (no handshake; Wireshark takes each side's base from its first
+# seq - 1, or from the other side's ack - 1): the keep-alive capture from
+# its first GET (4-), from the client's ACK of the first response (7-), and
+# from the second response, a server segment (9-).
 editcap -r "$out/http-nginx-keepalive.pcap" "$out/http-nginx-midstream.pcap" 4-1000
 editcap -r "$out/http-nginx-keepalive.pcap" "$out/http-nginx-midstream2.pcap" 7-1000
+editcap -r "$out/http-nginx-keepalive.pcap" "$out/http-nginx-midstream3.pcap" 9-1000
 
 # ---- broken files (for tests/integration/badinput.sh) ----
 # Cut inside the 24-byte file header.

@@ -125,7 +125,8 @@ sshc() { # NAME [ssh options...] -- COMMAND
 	ssh -vv -F /dev/null -o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null \
 		-o StrictHostKeyChecking=no -o IdentitiesOnly=yes -o BatchMode=yes \
 		-i "$tmp/client_ed25519" -p 22 -l root "$@" 2>"$tmp/$name.log" || true
-	grep '^debug1: kex: ' "$tmp/$name.log" | sed 's/^debug1: //' >"$out/$name.vv" || true
+	# (ssh ends its debug lines with CR LF)
+	grep '^debug1: kex: ' "$tmp/$name.log" | sed 's/^debug1: //; s/\r$//' >"$out/$name.vv" || true
 }
 
 # OpenSSH's defaults: sntrup761x25519-sha512, chacha20-poly1305, the

@@ -60,6 +60,9 @@ mkdir -p "$tmp/pki" "$tmp/ca1" "$tmp/ca2"
 "$tmp/certgen" "$tmp/ca1" ca1.lab
 "$tmp/certgen" "$tmp/ca2" ca2.lab
 cat "$tmp/ca1/cert.pem" "$tmp/ca2/cert.pem" >"$tmp/pki/chain.pem"
+# certgen makes EC keys only; RSA key transport and DHE_RSA need an RSA one.
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=pi.lab -days 30 \
+	-keyout "$tmp/pki/rsa-key.pem" -out "$tmp/pki/rsa-cert.pem" 2>/dev/null
 
 # ---- nginx: one for 1.2 and 1.3, one that allows only 1.2 ----
 mkdir -p "$tmp/www" "$tmp/nginx"
@@ -204,5 +207,11 @@ oss_cap 12-frag -max_send_frag 512 -cert_chain "$tmp/pki/chain.pem" -- \
 	-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256
 oss_cap 13-frag -max_send_frag 512 -cert_chain "$tmp/pki/chain.pem" -- -tls1_3
 oss_cap 13-hrr -groups P-256 -- -tls1_3 -groups X25519:P-256
+# RSA key transport (ClientKeyExchange holds the encrypted premaster
+# secret) and finite-field DHE (ServerKeyExchange with dh_p).
+oss_cap 12-rsa -cert "$tmp/pki/rsa-cert.pem" -key "$tmp/pki/rsa-key.pem" -- \
+	-tls1_2 -cipher AES128-GCM-SHA256
+oss_cap 12-dhe -cert "$tmp/pki/rsa-cert.pem" -key "$tmp/pki/rsa-key.pem" -- \
+	-tls1_2 -cipher DHE-RSA-AES256-GCM-SHA384
 
 echo "made the TLS captures in $out"
