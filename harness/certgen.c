@@ -230,8 +230,8 @@ int certgen_selfsigned(const char *dir, const char *cn, char *err, size_t errlen
 
 	if (!dns_name_valid(cn) && inet_pton(AF_INET, cn, addr) != 1 &&
 	    inet_pton(AF_INET6, cn, addr) != 1) {
-		snprintf(err, errlen, "certificate name \"%s\" is neither a host name nor an address",
-			 cn);
+		snprintf(err, errlen,
+			 "certificate name \"%s\" is neither a host name nor an address", cn);
 		return -1;
 	}
 	ERR_clear_error();

@@ -991,6 +991,7 @@ enum vtype { V_ABSENT, V_INT, V_REAL, V_STR, V_BOOL, V_PKT };
 struct val {
 	enum vtype t;
 	int64_t i; /* V_INT, V_BOOL; V_PKT: index in the trace */
+	int64_t g; /* V_PKT: the message (group) a selection matched, -1: the packet */
 	double d;
 	const char *s; /* V_STR: static, the expression's, or ectx-owned */
 	size_t slen;
@@ -1025,6 +1026,7 @@ static void set_int(struct val *v, enum vtype t, int64_t i)
 	memset(v, 0, sizeof(*v));
 	v->t = t;
 	v->i = i;
+	v->g = -1;
 }
 
 static void set_real(struct val *v, double d)
@@ -1115,11 +1117,60 @@ static int sel_bounds(struct ectx *cx, const struct expr *e, size_t *lo, size_t 
 	return 0;
 }
 
+/* One message of a packet as a packet of its own: the fields before the
+ * first group (the TCP layer's) and the fields of group g, so that
+ * `first "websocket.opcode == 9"` and then `.websocket.payload` speak of the
+ * same frame when a segment carries several. fv is the caller's buffer. */
+static int msg_view(const struct pkt *p, size_t g, struct pkt *view, struct pkt_fv **fv)
+{
+	size_t pre = 0, end = pkt_group_end(p, g);
+
+	while (pre < p->nfv && p->fv[pre].type != PKT_FV_GROUP)
+		pre++;
+	*fv = malloc((pre + end - g + 1) * sizeof(**fv));
+	if (!*fv)
+		return -1;
+	memcpy(*fv, p->fv, pre * sizeof(**fv));
+	memcpy(*fv + pre, p->fv + g, (end - g) * sizeof(**fv));
+	*view = *p;
+	view->fv = *fv;
+	view->nfv = pre + end - g;
+	return 0;
+}
+
+/* The first (or last) message of p that matches f on its own; -1 if only
+ * the packet as a whole matches (or it has no messages). */
+static int64_t match_group(const struct filter *f, const struct pkt *p, int last, int *nomem)
+{
+	int64_t found = -1;
+
+	for (size_t g = 0; g < p->nfv; g++) {
+		struct pkt view;
+		struct pkt_fv *fv;
+
+		if (p->fv[g].type != PKT_FV_GROUP)
+			continue;
+		if (msg_view(p, g, &view, &fv)) {
+			*nomem = 1;
+			return -1;
+		}
+		int m = filter_match(f, &view);
+
+		free(fv);
+		if (m) {
+			found = (int64_t)g;
+			if (!last)
+				break;
+		}
+	}
+	return found;
+}
+
 static int eval_sel(struct ectx *cx, const struct expr *e, struct val *v)
 {
 	size_t lo, hi, found = 0, nmatch = 0;
 	int64_t sum = 0;
-	int r = sel_bounds(cx, e, &lo, &hi, v);
+	int r = sel_bounds(cx, e, &lo, &hi, v), nomem = 0;
 	int counts = e->op == EO_COUNT || e->op == EO_BYTES || e->op == EO_PAYLOAD;
 
 	if (r)
@@ -1145,10 +1196,14 @@ static int eval_sel(struct ectx *cx, const struct expr *e, struct val *v)
 		if (e->op == EO_LAST)
 			found = idx + 1; /* the latest so far */
 	}
-	if (counts)
+	if (counts) {
 		set_int(v, V_INT, sum);
-	else if (found)
+	} else if (found) {
 		set_int(v, V_PKT, (int64_t)(found - 1));
+		v->g = match_group(e->f, &cx->tr->pkts[found - 1], e->op == EO_LAST, &nomem);
+		if (nomem)
+			return -1;
+	}
 	else if (e->op == EO_NTH && nmatch > 0)
 		absent(v, "only %zu packet%s match %s", nmatch, nmatch == 1 ? "" : "s", e->what);
 	else
@@ -1206,8 +1261,22 @@ static int eval_field(struct ectx *cx, const struct expr *e, const struct val *p
 		}
 		return 0;
 	}
-	/* A field with several occurrences reads as its first. */
-	if (pkt_field(p, e->s, 0, &f) != 1) {
+	/* A field with several occurrences reads as its first: in the
+	 * message the selection matched, if it matched one. */
+	struct pkt view;
+	struct pkt_fv *fv = NULL;
+	int got;
+
+	if (pv->g >= 0 && msg_view(p, (size_t)pv->g, &view, &fv))
+		return -1;
+	got = pkt_field(fv ? &view : p, e->s, 0, &f);
+	if (got == 1 && f.type == FVAL_STR) {
+		/* the string lives in p's arena, not in the view's array */
+		free(fv);
+		return keep_str(cx, v, f.s, f.slen);
+	}
+	free(fv);
+	if (got != 1) {
 		absent(v, "frame %" PRIu32 " has no %s", p->n, e->s);
 		return 0;
 	}

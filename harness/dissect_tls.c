@@ -51,13 +51,13 @@
 #include "harness/rd.h"
 #include "harness/trace.h"
 
-#define TLS_PLAINTEXT_MAX 16384          /* RFC 8446 5.1: 2^14 */
-#define TLS13_CIPHERTEXT_MAX (16384 + 256) /* RFC 8446 5.2 */
+#define TLS_PLAINTEXT_MAX    16384	    /* RFC 8446 5.1: 2^14 */
+#define TLS13_CIPHERTEXT_MAX (16384 + 256)  /* RFC 8446 5.2 */
 #define TLS12_CIPHERTEXT_MAX (16384 + 2048) /* RFC 5246 6.2.3 */
-#define HS_MAX (1u << 18)   /* handshake messages reassembled up to this */
-#define PLAIN_MAX (1u << 20) /* decrypted bytes kept for the inner protocol */
-#define FIRST_LINE_MAX 200
-#define NAME_MAX_TEXT 512    /* a certificate's subject or issuer, as text */
+#define HS_MAX		     (1u << 18)	    /* handshake messages reassembled up to this */
+#define PLAIN_MAX	     (1u << 20)	    /* decrypted bytes kept for the inner protocol */
+#define FIRST_LINE_MAX	     200
+#define NAME_MAX_TEXT	     512 /* a certificate's subject or issuer, as text */
 
 enum {
 	CT_CHANGE_CIPHER_SPEC = 20,
@@ -92,23 +92,23 @@ static const char *const tls_fields[] = {
 	"tls.record.opaque_type", /* TLS 1.3 protected record: the outer type */
 	"tls.record.version",
 	"tls.record.length",
-	"tls.encrypted",          /* wirelab: the record is protected on the wire */
-	"tls.decrypted",          /* wirelab: ... and was opened with the key log */
-	"tls.decrypt_error",      /* wirelab: why a protected record was not opened */
+	"tls.encrypted",	    /* wirelab: the record is protected on the wire */
+	"tls.decrypted",	    /* wirelab: ... and was opened with the key log */
+	"tls.decrypt_error",	    /* wirelab: why a protected record was not opened */
 	"tls.decrypted.first_line", /* wirelab: first line of decrypted application data */
 	"tls.change_cipher_spec",
 	"tls.alert_message.level",
 	"tls.alert_message.desc",
-	"tls.app_data",           /* the record's length (Wireshark: the bytes) */
+	"tls.app_data", /* the record's length (Wireshark: the bytes) */
 	"tls.handshake.type",
 	"tls.handshake.length",
 	"tls.handshake.version",
 	"tls.handshake.session_id_length",
 	"tls.handshake.ciphersuite",
-	"tls.handshake.ciphersuite_name", /* wirelab: IANA name of the chosen suite */
+	"tls.handshake.ciphersuite_name",    /* wirelab: IANA name of the chosen suite */
 	"tls.handshake.hello_retry_request", /* wirelab: this ServerHello is an HRR */
-	"tls.negotiated_version", /* wirelab: at the ServerHello */
-	"tls.key_exchange",       /* wirelab: ECDHE, DHE, RSA, PSK, ECDHE_PSK ... */
+	"tls.negotiated_version",	     /* wirelab: at the ServerHello */
+	"tls.key_exchange",		     /* wirelab: ECDHE, DHE, RSA, PSK, ECDHE_PSK ... */
 	"tls.handshake.extension.type",
 	"tls.handshake.extensions_server_name",
 	"tls.handshake.extensions_supported_group",
@@ -145,33 +145,33 @@ void dissect_tls_set_keylog(const struct keylog *kl)
 }
 
 struct tls_side {
-	int dead;        /* a record header that is no TLS: not dissected further */
-	int encrypted;   /* its records are protected from now on */
-	uint64_t off;    /* stream offset of the next record */
-	uint8_t *hs;     /* an incomplete handshake message (header included) */
+	int dead;      /* a record header that is no TLS: not dissected further */
+	int encrypted; /* its records are protected from now on */
+	uint64_t off;  /* stream offset of the next record */
+	uint8_t *hs;   /* an incomplete handshake message (header included) */
 	size_t hs_len, hs_cap;
 	uint32_t hs_skip; /* bytes still to skip of a message too long to keep */
-	size_t pending;  /* bytes of an incomplete record left with dissect.c */
-	uint8_t *plain;  /* decrypted application data not used by the inner protocol */
+	size_t pending;	  /* bytes of an incomplete record left with dissect.c */
+	uint8_t *plain;	  /* decrypted application data not used by the inner protocol */
 	size_t plain_len, plain_cap;
 };
 
 struct tls_state {
 	struct tls_side side[2];
-	int client_dir;  /* the side that sent the ClientHello */
+	int client_dir; /* the side that sent the ClientHello */
 	int seen_ch, seen_sh;
-	int offered13;   /* the ClientHello offered TLS 1.3 */
-	int tls13;       /* TLS 1.3 chosen (ServerHello or HelloRetryRequest) */
+	int offered13; /* the ClientHello offered TLS 1.3 */
+	int tls13;     /* TLS 1.3 chosen (ServerHello or HelloRetryRequest) */
 	uint16_t version;
 	uint16_t suite;
 	uint8_t cr[32], sr[32];
 	struct tls_decrypt *dec;
 	char dec_problem[160]; /* why there is no decryptor (with a key log) */
-	uint8_t *rec;    /* plaintext of one record */
+	uint8_t *rec;	       /* plaintext of one record */
 	/* the protocol inside the decrypted application data */
 	const struct proto *inner;
 	void *inner_st;
-	int inner_done;  /* none, or given up */
+	int inner_done; /* none, or given up */
 };
 
 /* What a handshake parser needs: where to add, what to call it. */
@@ -180,7 +180,7 @@ struct hs_ctx {
 	int dir;
 	struct pkt *p;
 	const char *msg; /* "ClientHello" */
-	int decrypted;   /* the message came out of a protected record */
+	int decrypted;	 /* the message came out of a protected record */
 };
 
 /* Parsers return 0, 1 for malformed input (already reported), or -1 on ENOMEM. */
@@ -315,11 +315,11 @@ enum ext_in { IN_CLIENT_HELLO, IN_SERVER_HELLO, IN_HRR, IN_ENCRYPTED_EXTENSIONS 
 
 /* What a ServerHello's extensions chose. */
 struct hello_ext {
-	uint16_t version;     /* supported_versions, 0 if absent */
+	uint16_t version; /* supported_versions, 0 if absent */
 	int has_key_share;
 	uint16_t group;
 	int has_psk;
-	int offers13;         /* ClientHello: supported_versions holds 0x0304 */
+	int offers13; /* ClientHello: supported_versions holds 0x0304 */
 };
 
 static int ext_u16_list(struct hs_ctx *c, struct rd *e, int lenbytes, const char *what,
@@ -474,8 +474,8 @@ static int extensions(struct hs_ctx *c, struct rd *m, enum ext_in in, struct hel
 		if (r < 0)
 			return -1;
 		if (r == 0 && rd_left(&e) &&
-		    malformed(c, "extension %u: %zu bytes after its contents", type,
-			      rd_left(&e)) < 0)
+		    malformed(c, "extension %u: %zu bytes after its contents", type, rd_left(&e)) <
+			    0)
 			return -1;
 	}
 	if (rd_left(m))
@@ -676,9 +676,10 @@ static int certificate(struct hs_ctx *c, struct rd *m)
 			TRY(malformed(c, "certificate %d is not a DER X.509 certificate", n));
 			continue;
 		}
-		int bad = add_name(c->p, "tls.handshake.certificate.subject",
-				   X509_get_subject_name(x)) ||
-			  add_name(c->p, "tls.handshake.certificate.issuer", X509_get_issuer_name(x));
+		int bad =
+			add_name(c->p, "tls.handshake.certificate.subject",
+				 X509_get_subject_name(x)) ||
+			add_name(c->p, "tls.handshake.certificate.issuer", X509_get_issuer_name(x));
 
 		X509_free(x);
 		if (bad)
@@ -876,7 +877,8 @@ static int handshake(struct tls_state *s, int dir, const uint8_t *d, size_t n, i
 		off += take;
 		if (sd->hs_len < 4 + (size_t)mlen) {
 			if (started_here)
-				pkt_info_add(p, "[%s Fragment]", hs_name(sd->hs[0], nb, sizeof(nb)));
+				pkt_info_add(p, "[%s Fragment]",
+					     hs_name(sd->hs[0], nb, sizeof(nb)));
 			break;
 		}
 		sd->hs_len = 0;
@@ -917,7 +919,8 @@ static int alert(struct tls_state *s, int dir, const uint8_t *d, size_t n, int d
 		return pkt_proto_error(p, "tls: empty alert record");
 	while (!rd_u8(&r, &level)) {
 		if (rd_u8(&r, &desc))
-			return pkt_proto_error(p, "tls: alert record of %zu bytes (2 per alert)", n);
+			return pkt_proto_error(p, "tls: alert record of %zu bytes (2 per alert)",
+					       n);
 		const char *ln = level == 1 ? "Warning" : level == 2 ? "Fatal" : NULL;
 		const char *dn = tls_alert_name(desc);
 
@@ -950,17 +953,8 @@ static int change_cipher_spec(struct tls_state *s, int dir, const uint8_t *d, si
 		return -1;
 	/* TLS 1.3's compatibility CCS changes nothing (RFC 8446 D.4); a
 	 * client offering 1.3 may send it before any ServerHello. */
-	if (s->tls13 || (!s->seen_sh && s->offered13))
+	if (s->tls13 || (!s->seen_sh && s->offered13 && dir == s->client_dir))
 		return 0;
-	if (sd->hs_len || sd->hs_skip) {
-		if (pkt_proto_error(p,
-				    "tls: handshake message cut short by ChangeCipherSpec "
-				    "(%zu bytes of it)",
-				    sd->hs_len))
-			return -1;
-		sd->hs_len = 0;
-		sd->hs_skip = 0;
-	}
 	sd->encrypted = 1;
 	tls_decrypt_ccs(s->dec, dir == s->client_dir ? 0 : 1);
 	return 0;
@@ -1071,6 +1065,23 @@ static int content(struct tls_state *s, int dir, uint8_t type, const uint8_t *d,
 	return pkt_proto_error(p, "tls: decrypted record of unknown content type %u", type);
 }
 
+static const char *content_name(uint8_t type)
+{
+	switch (type) {
+	case CT_CHANGE_CIPHER_SPEC:
+		return "a ChangeCipherSpec";
+	case CT_ALERT:
+		return "an alert";
+	case CT_HANDSHAKE:
+		return "a handshake";
+	case CT_APPLICATION_DATA:
+		return "an application_data";
+	case CT_HEARTBEAT:
+		return "a heartbeat";
+	}
+	return "an unknown";
+}
+
 static const char *protected_info(uint8_t type)
 {
 	switch (type) {
@@ -1106,8 +1117,7 @@ static int record(struct tls_state *s, int dir, uint8_t type, uint16_t ver, cons
 				return -1;
 		}
 		decrypted = !tls_decrypt_record(s->dec, dir == s->client_dir ? 0 : 1, type, ver,
-						frag, len, s->rec, &plen, &inner, err,
-						sizeof(err));
+						frag, len, s->rec, &plen, &inner, err, sizeof(err));
 	} else if (prot && tls_keylog && s->dec_problem[0]) {
 		snprintf(err, sizeof(err), "%s", s->dec_problem);
 	}
@@ -1122,12 +1132,14 @@ static int record(struct tls_state *s, int dir, uint8_t type, uint16_t ver, cons
 	}
 	if (pkt_add_int(p, "tls.record.version", ver) || pkt_add_int(p, "tls.record.length", len))
 		return -1;
-	size_t max = !prot ? TLS_PLAINTEXT_MAX
+	size_t max = !prot	? TLS_PLAINTEXT_MAX
 		     : s->tls13 ? TLS13_CIPHERTEXT_MAX
 				: TLS12_CIPHERTEXT_MAX;
 
 	if (len > max && pkt_proto_error(p, "tls: record length %zu beyond %zu (RFC %s)", len, max,
-					 s->tls13 ? "8446 5.2" : "5246 6.2"))
+					 !prot	    ? "8446 5.1"
+					 : s->tls13 ? "8446 5.2"
+						    : "5246 6.2.3"))
 		return -1;
 	if (prot && (pkt_add_int(p, "tls.encrypted", 1) ||
 		     (decrypted && pkt_add_int(p, "tls.decrypted", 1)) ||
@@ -1135,6 +1147,17 @@ static int record(struct tls_state *s, int dir, uint8_t type, uint16_t ver, cons
 		return -1;
 	if (type == CT_APPLICATION_DATA && pkt_add_int(p, "tls.app_data", (int64_t)len))
 		return -1;
+	/* RFC 8446 5.1: handshake messages are not interleaved with other
+	 * record types. */
+	if ((decrypted ? inner : type) != CT_HANDSHAKE && (sd->hs_len || sd->hs_skip)) {
+		if (pkt_proto_error(p,
+				    "tls: handshake message cut short by %s record (%zu bytes "
+				    "of it)",
+				    content_name(decrypted ? inner : type), sd->hs_len))
+			return -1;
+		sd->hs_len = 0;
+		sd->hs_skip = 0;
+	}
 	if (prot && !decrypted) {
 		pkt_info_add(p, "%s", protected_info(type));
 		return 0;
@@ -1257,8 +1280,10 @@ static void json_tls(FILE *out, const struct pkt *p)
 			fputs("]", out);
 		}
 		if (readable && inner == CT_ALERT) {
-			const struct pkt_fv *l = pkt_group_field(p, i, end, "tls.alert_message.level");
-			const struct pkt_fv *d = pkt_group_field(p, i, end, "tls.alert_message.desc");
+			const struct pkt_fv *l =
+				pkt_group_field(p, i, end, "tls.alert_message.level");
+			const struct pkt_fv *d =
+				pkt_group_field(p, i, end, "tls.alert_message.desc");
 
 			if (l && d)
 				fprintf(out, ", \"alert\": [%" PRId64 ", %" PRId64 "]", l->i, d->i);

@@ -35,7 +35,7 @@ enum tls_kx {
 	TLS_KX_ECDHE_PSK,
 	TLS_KX_RSA_PSK,
 	TLS_KX_SRP,
-	TLS_KX_NONE,  /* signalling values (SCSV), TLS_NULL_WITH_NULL_NULL */
+	TLS_KX_NONE, /* signalling values (SCSV), TLS_NULL_WITH_NULL_NULL */
 };
 
 enum tls_aead {

@@ -78,6 +78,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,13 +93,17 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Packets the kernel may hold per queue (default 1024, NFQNL_QMAX_DEFAULT):
- * a 4 MB send window at 1448-byte segments is ~2900 packets, all of which a
- * 25 ms hold can have in flight on a fast veth. */
+/* Packets held per direction, in the kernel's queue (its default is 1024,
+ * NFQNL_QMAX_DEFAULT) and in our FIFO: a 4 MB send window (tcp_wmem's
+ * maximum) at 1448-byte segments is ~2900 packets, all of which a 25 ms
+ * hold can have in flight on a fast veth. */
 #define QUEUE_MAXLEN 8192
 /* Socket buffers: the queue socket's receive buffer for the copied packets
  * and the packet socket's send buffer (SO_*BUFFORCE: root). */
-#define RCVBUF_BYTES (16 << 20)
+#define SOCKBUF_BYTES (16 << 20)
+/* Messages read per wake-up before due packets are released again, so that
+ * a flood of arrivals cannot delay the releases behind it. */
+#define DRAIN_BATCH 64
 /* One netlink message: a whole IPv4 packet (COPY_PACKET up to 64 KiB)
  * plus its attributes. */
 #define RECV_BYTES	    (65536 + 4096)
@@ -335,6 +340,8 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg, struct nfq
 		pthread_mutex_unlock(&im->sh->mu);
 		return 0;
 	}
+	/* The original ends here: a packet of pi's own that conntrack would
+	 * confirm at POSTROUTING never is (no lab rule in pi uses state). */
 	if (hd.pkt && nfq_set_verdict(qh, id, NF_DROP, 0, NULL) < 0) {
 		pthread_mutex_lock(&im->sh->mu);
 		im->sh->verdict_errors++;
@@ -348,11 +355,12 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg, struct nfq
 	return 0;
 }
 
-/* Reads every message waiting on the queue socket. 0, or -1 with errno on
- * a failure other than "nothing more" and "overrun". */
-static int drain(struct impair *im)
+/* Reads up to max messages waiting on the queue socket (poll() reports
+ * the rest). 0, or -1 with errno on a failure other than "nothing more"
+ * and "overrun". */
+static int drain(struct impair *im, int max)
 {
-	for (;;) {
+	for (int i = 0; i < max; i++) {
 		ssize_t n = recv(im->nlfd, im->buf, RECV_BYTES, MSG_DONTWAIT);
 
 		if (n > 0) {
@@ -379,6 +387,7 @@ static int drain(struct impair *im)
 			errno = EPIPE;
 		return -1;
 	}
+	return 0;
 }
 
 static void thread_failed(struct impair *im, const char *what)
@@ -423,7 +432,7 @@ static void *engine(void *arg)
 			thread_failed(im, "timerfd");
 			break;
 		}
-		if (pfd[1].revents && drain(im) < 0) {
+		if (pfd[1].revents && drain(im, DRAIN_BATCH) < 0) {
 			thread_failed(im, "nfqueue recv");
 			break;
 		}
@@ -516,7 +525,7 @@ static int open_queues(void *arg)
 {
 	struct open_ctx *oc = arg;
 	struct impair *im = oc->im;
-	int sz = RCVBUF_BYTES;
+	int sz = SOCKBUF_BYTES;
 
 	im->h = nfq_open();
 	if (!im->h) {
@@ -668,10 +677,23 @@ int impair_start(const struct topo *t, const struct impair_config *cfg, struct i
 		seterr(err, errlen, "cannot start the impairment engine: %s", strerror(errno));
 		goto out;
 	}
-	/* Serve the queues before any rule sends packets to them. */
-	if (pthread_create(&im->thr, NULL, engine, im) != 0) {
-		seterr(err, errlen, "cannot start the impairment thread: %s", strerror(errno));
-		goto out;
+	/* Serve the queues before any rule sends packets to them. The thread
+	 * starts with every signal blocked, so that the caller's SIGINT and
+	 * SIGTERM handling keeps happening in the caller's threads
+	 * (signal(7): a process-directed signal goes to any thread that
+	 * does not block it). */
+	{
+		sigset_t all, old;
+		int rc;
+
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		rc = pthread_create(&im->thr, NULL, engine, im);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (rc != 0) {
+			seterr(err, errlen, "cannot start the impairment thread: %s", strerror(rc));
+			goto out;
+		}
 	}
 	im->thr_started = 1;
 	/* A direction with no delay still goes through the queue when there
@@ -787,7 +809,7 @@ void impair_free(struct impair *im)
 	/* 3. Take what was queued in the meantime, then accept everything
 	 *    held, in order: destroying a queue would drop its packets. */
 	if (im->h) {
-		drain(im);
+		drain(im, QUEUE_MAXLEN * 2);
 		release(im, -1);
 	}
 	for (int d = 1; d >= 0; d--) {

@@ -119,8 +119,10 @@ static void child_run(const struct proc_spec *s, pid_t parent, int rel_fd, int e
 	 * the child's exec can run before the group exists (setpgid(2)). */
 	if (setpgid(0, 0) < 0)
 		child_fail(err_fd, STEP_SETPGID);
-	/* The child dies with the thread that forked it (prctl(2)); if the
-	 * parent is already gone, getppid() names the reaper instead. */
+	/* The child dies with the *thread* that forked it (prctl(2)): call
+	 * proc_start from a thread that lives as long as the child should
+	 * (the main thread, not a short-lived worker). If the parent is
+	 * already gone, getppid() names the reaper instead. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		child_fail(err_fd, STEP_PDEATHSIG);
 	if (getppid() != parent)

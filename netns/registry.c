@@ -12,10 +12,10 @@
  * by the namespace cookie (SO_NETNS_COOKIE, socket(7)): nsfs inode numbers
  * are reused once a namespace is freed, the 64-bit cookie never is, so a
  * dead run's inode that now belongs to somebody else's namespace is never
- * taken for ours. Temp directories and mounts are removed only when their
- * name carries the run id or "wirelab-", and temp directories only directly
- * under the temp directory: a corrupt or hostile registry line cannot make
- * the cleaner delete anything else.
+ * taken for ours. A temp directory is removed only directly under the temp
+ * directory ($TMPDIR or /tmp) and when its name starts with the run id or
+ * "wirelab-"; a mount only as /run/netns/<run-id>-*: a corrupt or hostile
+ * registry line cannot make the cleaner delete or unmount anything else.
  */
 #include "netns/registry.h"
 
@@ -47,6 +47,7 @@
 #endif
 
 #define RUN_DIR_DEFAULT "/run/wirelab"
+#define NETNS_RUN_DIR	"/run/netns" /* iproute2's; topo.c's kept namespaces */
 #define RUN_ID_TRIES	64
 #define LINE_MAX_LEN	(PATH_MAX + 128)
 #define KILL_WAIT_MS	5000 /* SIGKILL cannot be caught; only D state delays it */
@@ -657,11 +658,14 @@ static int undo_mount(const char *id, const char *path, void (*report)(void *, c
 {
 	char line[PATH_MAX + 96];
 	const char *base = strrchr(path, '/');
+	size_t dirlen = strlen(NETNS_RUN_DIR);
 	int done = 0;
 
-	if (!path_is_clean(path) || !base || !name_is_ours(base + 1, id)) {
-		snprintf(line, sizeof(line), "%s: left mount %s: not named %s* or wirelab-*", id,
-			 path, id);
+	/* Only what topo's cfg->keep makes: /run/netns/<run-id>-<host>. */
+	if (!path_is_clean(path) || !base || strncmp(path, NETNS_RUN_DIR "/", dirlen + 1) ||
+	    base != path + dirlen || strncmp(base + 1, id, strlen(id))) {
+		snprintf(line, sizeof(line), "%s: left mount %s: not %s/%s-*", id, path,
+			 NETNS_RUN_DIR, id);
 		if (report)
 			report(ctx, line);
 		return 0;

@@ -137,6 +137,7 @@ static int64_t field_int(const struct pkt *p, const char *name, size_t idx)
 {
 	struct fval v;
 
+	memset(&v, 0, sizeof(v));
 	assert_int_equal(pkt_field(p, name, idx, &v), 1);
 	assert_int_equal(v.type, FVAL_INT);
 	return v.i;
@@ -146,6 +147,7 @@ static void assert_field_str(const struct pkt *p, const char *name, size_t idx, 
 {
 	struct fval v;
 
+	memset(&v, 0, sizeof(v));
 	assert_int_equal(pkt_field(p, name, idx, &v), 1);
 	assert_int_equal(v.type, FVAL_STR);
 	assert_int_equal(v.slen, strlen(want));
@@ -436,6 +438,30 @@ static void test_payload_cut_by_snaplen(void **state)
 			assert_string_equal(p.err, "");
 		}
 	}
+	pkt_clear(&p);
+}
+
+/* An IP total length beyond the frame when nothing was cut (caplen equals
+ * the length on the wire) is a lie, not a truncation. tshark 4.0: "IPv4
+ * total length exceeds packet length (50 bytes)" (an IPv4 error), and
+ * tcp.len 10 from the bytes the frame holds. */
+static void test_ip_length_beyond_frame(void **state)
+{
+	uint8_t f[sizeof(data_frame)];
+	struct pkt p;
+
+	(void)state;
+	memcpy(f, data_frame, sizeof(f));
+	f[14 + 3] = 100; /* total length 100; the frame holds 50 bytes of IP */
+	memset(&p, 0, sizeof(p));
+	dump_open("ip-length-lie", LT_EN10MB);
+	dissect_one(LT_EN10MB, f, sizeof(f), sizeof(f), &p);
+	dump_close();
+	print_message("err \"%s\", len %u\n", p.err, p.len);
+	assert_int_equal(p.is_tcp, 1);
+	assert_int_equal(p.len, 10);
+	assert_int_equal(p.nxtseq, 11);
+	assert_int_equal(strncmp(p.err, "ipv4: ", 6), 0);
 	pkt_clear(&p);
 }
 
@@ -828,6 +854,16 @@ static void expect(const struct pkt *p, uint32_t seq, uint32_t ack, uint32_t len
 	assert_int_equal(p->dir, dir);
 }
 
+static size_t nhttp(const struct pkt *p)
+{
+	size_t n = 0;
+	struct fval v;
+
+	while (pkt_field(p, "http", n, &v) == 1)
+		n++;
+	return n;
+}
+
 static const char get_req[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"; /* 27 bytes */
 
 /* The notes' exchange. The client's ISN is 16 below 2^32, so its raw
@@ -927,6 +963,32 @@ static void test_midstream_server_ack_first(void **state)
 	conv_free(&c);
 }
 
+/* Mid-stream, the server's response first (a capture started between the
+ * request and the response): tshark lists the HTTP response at frame 1. */
+static void test_midstream_response_first(void **state)
+{
+	struct conv c;
+	const struct pkt *p;
+
+	(void)state;
+	conv_init(&c, "midstream-response", 41234, 5000000, 7000000);
+	p = seg(&c, S, 0, PSH | ACK, 300, 50, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	expect(p, 1, 1, 40, 41, 0, p->dir);
+	assert_int_equal(nhttp(p), 1);
+	assert_int_equal(field_int(p, "http.response.code", 0), 200);
+	assert_int_equal(field_int(p, "http.body_length", 0), 2);
+	p = seg(&c, C, 100, ACK, 50, 340, NULL);
+	expect(p, 1, 41, 0, 1, 0, p->dir);
+	/* The next request and response on the connection. */
+	p = seg(&c, C, 100, PSH | ACK, 50, 340, get_req);
+	assert_int_equal(nhttp(p), 1);
+	assert_field_str(p, "http.request.method", 0, "GET");
+	p = seg(&c, S, 100, PSH | ACK, 340, 77, "HTTP/1.1 204 No Content\r\n\r\n");
+	assert_int_equal(nhttp(p), 1);
+	assert_int_equal(field_int(p, "http.response.code", 0), 204);
+	conv_free(&c);
+}
+
 static void handshake(struct conv *c)
 {
 	expect(seg(c, C, 0, SYN, 0, 0, NULL), 0, 0, 0, 1, 0, C);
@@ -968,8 +1030,30 @@ static void test_retransmission(void **state)
 	conv_free(&c);
 }
 
-/* A hole filled 500 us later is reordering (tshark: Out-Of-Order, under
- * its 3 ms threshold); filled 50 ms later, a retransmission. */
+/* A handshake whose SYN-ACK comes syn_ack us after the SYN and whose ACK
+ * comes ack us after the SYN-ACK. */
+static void handshake_timed(struct conv *c, int64_t syn_ack, int64_t ack)
+{
+	seg(c, C, 0, SYN, 0, 0, NULL);
+	seg(c, S, syn_ack, SYN | ACK, 0, 1, NULL);
+	seg(c, C, ack, ACK, 1, 1, NULL);
+}
+
+/* Segments seq..seq+99, then seq+200.., then the hole seq+100.. `fill` us
+ * later; returns the hole's segment. */
+static const struct pkt *hole(struct conv *c, uint32_t seq, int64_t fill)
+{
+	data(c, C, 1000, seq, 1, 100);
+	data(c, C, 100, seq + 200, 1, 100);
+	return data(c, C, fill, seq + 100, 1, 100);
+}
+
+/* Out-of-order or retransmission: tshark 4.0 calls a segment below the
+ * highest seq out-of-order when it comes within the connection's first RTT
+ * (SYN to the ACK that ends the handshake) of the segment that went
+ * highest, or within 3 ms when no handshake was seen; otherwise it is a
+ * retransmission. Here the first RTT is 10 ms: 6 and 9 ms are reordering,
+ * 12 ms a retransmission (tshark: frames 9, 12, 15). */
 static void test_out_of_order(void **state)
 {
 	struct conv c;
@@ -977,20 +1061,87 @@ static void test_out_of_order(void **state)
 
 	(void)state;
 	conv_init(&c, "out-of-order", 41234, 1000, 900000);
-	handshake(&c);
-	data(&c, C, 1000, 1, 1, 100);
-	p = data(&c, C, 100, 201, 1, 100); /* 101..200 missing */
-	assert_int_equal(p->analysis, 0);
-	p = data(&c, C, 500, 101, 1, 100);
+	handshake_timed(&c, 2000, 8000);
+	p = hole(&c, 1, 500);
 	expect(p, 101, 1, 100, 201, 0, C);
 	assert_int_equal(p->analysis, PKT_AN_OUT_OF_ORDER);
 	assert_int_equal(field_int(p, "tcp.analysis.out_of_order", 0), 1);
 	assert_no_field(p, "tcp.analysis.retransmission", 0);
-
-	data(&c, C, 1000, 301, 1, 100);
-	data(&c, C, 100, 501, 1, 100); /* 401..500 missing */
-	p = data(&c, C, 50000, 401, 1, 100);
+	assert_non_null(strstr(p->info, "[TCP Out-Of-Order]"));
+	p = hole(&c, 301, 6000);
+	assert_int_equal(p->analysis, PKT_AN_OUT_OF_ORDER);
+	p = hole(&c, 601, 9000);
+	assert_int_equal(p->analysis, PKT_AN_OUT_OF_ORDER);
+	p = hole(&c, 901, 12000);
 	assert_int_equal(p->analysis, PKT_AN_RETRANSMISSION);
+	assert_no_field(p, "tcp.analysis.out_of_order", 0);
+	conv_free(&c);
+}
+
+/* With a 100 us first RTT, a hole filled 500 us later is a retransmission,
+ * though it is under 3 ms. */
+static void test_out_of_order_fast_rtt(void **state)
+{
+	struct conv c;
+	const struct pkt *p;
+
+	(void)state;
+	conv_init(&c, "out-of-order-rtt", 41234, 1000, 900000);
+	handshake_timed(&c, 50, 50);
+	p = hole(&c, 1, 500);
+	assert_int_equal(p->analysis, PKT_AN_RETRANSMISSION);
+	p = hole(&c, 301, 20);
+	assert_int_equal(p->analysis, PKT_AN_OUT_OF_ORDER);
+	conv_free(&c);
+}
+
+/* No handshake in the capture: the threshold is 3 ms. */
+static void test_out_of_order_midstream(void **state)
+{
+	struct conv c;
+	const struct pkt *p;
+
+	(void)state;
+	conv_init(&c, "out-of-order-midstream", 41234, 1000, 900000);
+	p = hole(&c, 1, 2000);
+	expect(p, 1 + 100, 1, 100, 201, 0, C);
+	assert_int_equal(p->analysis, PKT_AN_OUT_OF_ORDER);
+	p = hole(&c, 301, 4000);
+	assert_int_equal(p->analysis, PKT_AN_RETRANSMISSION);
+	conv_free(&c);
+}
+
+/* Data sent again after it was acknowledged: tshark's Spurious
+ * Retransmission (both tcp.analysis.retransmission and
+ * tcp.analysis.spurious_retransmission); and a fast retransmission after
+ * duplicate ACKs. */
+static void test_retransmission_kinds(void **state)
+{
+	struct conv c;
+	const struct pkt *p;
+
+	(void)state;
+	conv_init(&c, "retransmission-kinds", 41234, 1000, 900000);
+	handshake(&c);
+	data(&c, C, 1000, 1, 1, 100);
+	seg(&c, S, 100, ACK, 1, 101, NULL);
+	p = data(&c, C, 300000, 1, 1, 100);
+	assert_int_equal(field_int(p, "tcp.analysis.retransmission", 0), 1);
+	assert_int_equal(field_int(p, "tcp.analysis.spurious_retransmission", 0), 1);
+	/* 201..300 lost; two duplicate ACKs of 201, and 201.. again within
+	 * 20 ms of the last: a fast retransmission (tcp.analysis.retransmission
+	 * and .fast_retransmission), though it also fills the hole within the
+	 * first RTT. */
+	data(&c, C, 1000, 101, 1, 100);
+	data(&c, C, 100, 301, 1, 100);
+	seg(&c, S, 100, ACK, 1, 201, NULL);
+	p = seg(&c, S, 100, ACK, 1, 201, NULL);
+	assert_int_equal(p->analysis, PKT_AN_DUP_ACK);
+	p = seg(&c, S, 100, ACK, 1, 201, NULL);
+	assert_int_equal(p->analysis, PKT_AN_DUP_ACK);
+	p = data(&c, C, 20, 201, 1, 100);
+	assert_int_equal(field_int(p, "tcp.analysis.retransmission", 0), 1);
+	assert_no_field(p, "tcp.analysis.out_of_order", 0);
 	conv_free(&c);
 }
 
@@ -1130,16 +1281,6 @@ static void test_stream_from_syn_ack(void **state)
 }
 
 /* ---- HTTP (RFC 9112) over reassembled streams ---- */
-
-static size_t nhttp(const struct pkt *p)
-{
-	size_t n = 0;
-	struct fval v;
-
-	while (pkt_field(p, "http", n, &v) == 1)
-		n++;
-	return n;
-}
 
 /* An HTTP exchange after a handshake; returns the next relative seqs. */
 struct hx {
@@ -1393,6 +1534,7 @@ int main(void)
 		cmocka_unit_test(test_syn_every_link_type),
 		cmocka_unit_test(test_syn_truncated_everywhere),
 		cmocka_unit_test(test_payload_cut_by_snaplen),
+		cmocka_unit_test(test_ip_length_beyond_frame),
 		cmocka_unit_test(test_ipv4_options),
 		cmocka_unit_test(test_ethernet_padding),
 		cmocka_unit_test(test_not_tcp_and_malformed),
@@ -1400,8 +1542,12 @@ int main(void)
 		cmocka_unit_test(test_relative_numbers_ipv6),
 		cmocka_unit_test(test_midstream_client_first),
 		cmocka_unit_test(test_midstream_server_ack_first),
+		cmocka_unit_test(test_midstream_response_first),
 		cmocka_unit_test(test_retransmission),
 		cmocka_unit_test(test_out_of_order),
+		cmocka_unit_test(test_out_of_order_fast_rtt),
+		cmocka_unit_test(test_out_of_order_midstream),
+		cmocka_unit_test(test_retransmission_kinds),
 		cmocka_unit_test(test_duplicate_ack),
 		cmocka_unit_test(test_duplicate_ack_nothing_outstanding),
 		cmocka_unit_test(test_keep_alive),

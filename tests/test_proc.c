@@ -169,8 +169,17 @@ static void test_exec_failure(void **state)
 	char err[256] = "";
 	int st;
 
+	char *path;
+
 	(void)state;
+	/* A PATH we know: with an unreadable directory in it, execvp(3)
+	 * reports EACCES instead of ENOENT. */
+	path = strdup(getenv("PATH") ? getenv("PATH") : "");
+	assert_non_null(path);
+	setenv("PATH", "/usr/bin:/bin", 1);
 	assert_int_equal(proc_start(&s, NULL, &p, err, sizeof(err)), -1);
+	setenv("PATH", path, 1);
+	free(path);
 	assert_null(p);
 	assert_string_equal(err, "cannot run wirelab-no-such-program: No such file or directory");
 	/* The failed child was reaped: nothing is left to wait for. */

@@ -43,6 +43,8 @@ static int have_root;
  * (cleanup() after every test): processes by pid, paths under /tmp. */
 static pid_t tracked_pid[32];
 static char tracked_path[16][128];
+static char netns_decoy[64];   /* a file under /run/netns */
+static int made_netns_run_dir; /* we created /run/netns for it */
 
 static void track_pid(pid_t pid)
 {
@@ -408,7 +410,7 @@ static void test_clean_dead_run(void **state)
 	char err[512], live_tmp[64], dead_tmp[64], decoy[64], nest[64], nested[128];
 	char linkdir[64], target[64], linkpath[128], keep_file[PATH_MAX];
 	char l_live_pid[64], l_live_tmp[96], l_recycled[64], l_dead_tmp[96], l_decoy[96];
-	char l_nested[160], l_dotdot[160], l_link[96];
+	char l_nested[160], l_dotdot[160], l_link[96], l_netns[96];
 	struct dead_plan plan = { .grandchild = 1 };
 	struct dead_result r;
 	struct lines l = { "" };
@@ -463,6 +465,21 @@ static void test_clean_dead_run(void **state)
 	plan.lines[7] = l_link;
 	plan.lines[8] = "mount /tmp/not-ours";
 	plan.lines[9] = NULL;
+	if (have_root) {
+		/* Under /run/netns but not named after the dead run: stays. */
+		int fd;
+
+		if (mkdir("/run/netns", 0755) == 0)
+			made_netns_run_dir = 1;
+		snprintf(netns_decoy, sizeof(netns_decoy), "/run/netns/wirelab-decoy-%d",
+			 (int)getpid());
+		fd = open(netns_decoy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		assert_true(fd >= 0);
+		close(fd);
+		snprintf(l_netns, sizeof(l_netns), "mount %s", netns_decoy);
+		plan.lines[9] = l_netns;
+		plan.lines[10] = NULL;
+	}
 	dead_run(&plan, &r);
 	assert_false(was_killed(r.grandchild)); /* orphaned, alive, ours now */
 
@@ -484,6 +501,8 @@ static void test_clean_dead_run(void **state)
 	assert_non_null(strstr(l.buf, "killed pid"));
 	assert_non_null(strstr(l.buf, "left temp dir"));
 	assert_non_null(strstr(l.buf, "left mount /tmp/not-ours"));
+	if (have_root)
+		assert_true(exists(netns_decoy));
 	assert_int_equal(run_dir_entries(), 1); /* the live run's */
 
 	end(live_pid);
@@ -619,6 +638,12 @@ static int cleanup(void **state)
 			rm_rf(tracked_path[i]);
 		tracked_path[i][0] = '\0';
 	}
+	if (netns_decoy[0])
+		unlink(netns_decoy);
+	netns_decoy[0] = '\0';
+	if (made_netns_run_dir)
+		rmdir("/run/netns");
+	made_netns_run_dir = 0;
 	d = opendir(run_dir);
 	while (d && (e = readdir(d))) {
 		if (e->d_name[0] == '.')

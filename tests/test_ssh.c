@@ -253,6 +253,7 @@ static void test_ident(void **state)
 	assert_int_equal(count(&p, "ssh.comments"), 0);
 	assert_string_equal(p.info, "Server: Protocol (SSH-2.0-libssh_0.10.6)");
 	no_error(&p);
+	pkt_clear(&p);
 	conn_free(c);
 }
 

@@ -34,22 +34,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define BUF_MAX (1u << 20) /* dissect.c's REASM_MAX */
 
-static const char keys[] =
-	"CLIENT_RANDOM "
-	"7bbad88069f9f6a8d19ff663e5d19baeabbd678363bdcdac44722bd5953c33ee "
-	"71c8d2947642d16dd474c61dc5dd9598aae79dc02c97602fcbcd8ff2cbeeb7e1d566a6c73379f6ae87782ae1a5486d34\n"
-	"SERVER_HANDSHAKE_TRAFFIC_SECRET "
-	"0c86a46af3e117705c18b1ed1a15607b28e165f75195cf564cd52ee302762533 "
-	"1719321e7cfa20583346d313e9836b1a78df285885dd7d62a2f2e99ba9c1dc7a\n"
-	"SERVER_TRAFFIC_SECRET_0 "
-	"0c86a46af3e117705c18b1ed1a15607b28e165f75195cf564cd52ee302762533 "
-	"8249962d7b6deb104c13629613c3d53c3ce0550898b7af94944422fcf4a8da68\n"
-	"CLIENT_HANDSHAKE_TRAFFIC_SECRET "
-	"0c86a46af3e117705c18b1ed1a15607b28e165f75195cf564cd52ee302762533 "
-	"8de333905aaef7bd71d3ae5316298a604a48b64942fed82ea04956dd50ccd5c2\n"
-	"CLIENT_TRAFFIC_SECRET_0 "
-	"0c86a46af3e117705c18b1ed1a15607b28e165f75195cf564cd52ee302762533 "
-	"4b21c2e93e36f623fa3ffddf70d254ec0e133fb9d5d1187be7d8bf4b7237e9e0\n";
+static const char keys[] = "CLIENT_RANDOM "
+			   "7bbad88069f9f6a8d19ff663e5d19baeabbd678363bdcdac44722bd5953c33ee "
+			   "71c8d2947642d16dd474c61dc5dd9598aae79dc02c97602fcbcd8ff2cbeeb7e1d566a6c"
+			   "73379f6ae87782ae1a5486d34\n"
+			   "SERVER_HANDSHAKE_TRAFFIC_SECRET "
+			   "0c86a46af3e117705c18b1ed1a15607b28e165f75195cf564cd52ee302762533 "
+			   "1719321e7cfa20583346d313e9836b1a78df285885dd7d62a2f2e99ba9c1dc7a\n"
+			   "SERVER_TRAFFIC_SECRET_0 "
+			   "0c86a46af3e117705c18b1ed1a15607b28e165f75195cf564cd52ee302762533 "
+			   "8249962d7b6deb104c13629613c3d53c3ce0550898b7af94944422fcf4a8da68\n"
+			   "CLIENT_HANDSHAKE_TRAFFIC_SECRET "
+			   "0c86a46af3e117705c18b1ed1a15607b28e165f75195cf564cd52ee302762533 "
+			   "8de333905aaef7bd71d3ae5316298a604a48b64942fed82ea04956dd50ccd5c2\n"
+			   "CLIENT_TRAFFIC_SECRET_0 "
+			   "0c86a46af3e117705c18b1ed1a15607b28e165f75195cf564cd52ee302762533 "
+			   "4b21c2e93e36f623fa3ffddf70d254ec0e133fb9d5d1187be7d8bf4b7237e9e0\n";
 
 static struct keylog *fuzz_keylog(void)
 {
@@ -109,7 +109,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct keylog *kl = NULL;
 		char err[200];
 
-		if (keylog_parse((const char *)data + 1, size - 1, "fuzz", &kl, err, sizeof(err)) == 0) {
+		if (keylog_parse((const char *)data + 1, size - 1, "fuzz", &kl, err, sizeof(err)) ==
+		    0) {
 			const uint8_t *sec;
 			size_t len;
 			uint8_t cr[32] = { 0 };

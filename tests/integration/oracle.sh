@@ -4,8 +4,11 @@
 # For every capture under tests/pcap/ (*.pcap, *.pcapng) that tshark reads,
 # `wirelab show --json` and `tshark -T fields` must agree on every frame:
 # frame number, TCP flags, relative seq and ack, payload length, stream
-# index, and the analysis flags retransmission (R), duplicate ACK (D) and
-# out-of-order (O). A frame that is not TCP has none of them in either.
+# index, the analysis flags retransmission (R), duplicate ACK (D) and
+# out-of-order (O), and the first HTTP message that completes in the frame
+# ("GET", "200": INTERFACE.md's "http" key). A frame that is not TCP has none
+# of them in either. HTTP is not compared in a frame cut by the snaplen:
+# tshark decodes what is left of it, wirelab stops reassembling there.
 # Files named bad-* are the malformed ones (badinput.sh): tshark may refuse
 # them; any other file that tshark cannot read is a failure, so a broken
 # tshark cannot pass this test by skipping everything.
@@ -41,7 +44,8 @@ tshark_fields() { # FILE
 		-o tcp.analyze_sequence_numbers:TRUE -T fields -E separator=/t \
 		-e frame.number -e tcp.flags -e tcp.seq -e tcp.ack -e tcp.len -e tcp.stream \
 		-e tcp.analysis.retransmission -e tcp.analysis.duplicate_ack \
-		-e tcp.analysis.out_of_order >"$tmp/t.fields" 2>"$tmp/tshark.err"
+		-e tcp.analysis.out_of_order -e http.request.method -e http.response.code \
+		-e frame.len -e frame.cap_len >"$tmp/t.fields" 2>"$tmp/tshark.err"
 }
 
 tshark_rows() {
@@ -58,11 +62,15 @@ tshark_rows() {
 		}
 		{
 			if ($2 == "") {
-				print $1, "-", "-", "-", "-", "-", "-"
+				print $1, "-", "-", "-", "-", "-", "-", "-"
 				next
 			}
 			an = ($7 != "" ? "R" : "") ($8 != "" ? "D" : "") ($9 != "" ? "O" : "")
-			print $1, hex($2), $3, $4, $5, $6, (an == "" ? "-" : an)
+			http = $10 != "" ? $10 : $11
+			sub(/,.*/, "", http)
+			if ($12 != $13)
+				http = "?"
+			print $1, hex($2), $3, $4, $5, $6, (an == "" ? "-" : an), (http == "" ? "-" : http)
 		}' "$tmp/t.fields"
 }
 
@@ -78,9 +86,19 @@ wirelab_rows() { # FILE
 		{
 			n = num("n")
 			if (num("flags") == "-") {
-				print n, "-", "-", "-", "-", "-", "-"
+				print n, "-", "-", "-", "-", "-", "-", "-"
 				next
 			}
+			http = "-"
+			if (match($0, /"http": \{"request": "[^ "]*/)) {
+				http = substr($0, RSTART, RLENGTH)
+				sub(/.*"request": "/, "", http)
+			} else if (match($0, /"http": \{"status": [0-9]+/)) {
+				http = substr($0, RSTART, RLENGTH)
+				sub(/.*"status": /, "", http)
+			}
+			if (match($0, /"malformed": "tcp: payload cut short/))
+				http = "?"
 			an = ""
 			if (match($0, /"analysis": \[[^]]*\]/)) {
 				a = substr($0, RSTART, RLENGTH)
@@ -92,7 +110,7 @@ wirelab_rows() { # FILE
 					an = an "O"
 			}
 			print n, num("flags"), num("seq"), num("ack"), num("len"), num("stream"),
-				(an == "" ? "-" : an)
+				(an == "" ? "-" : an), http
 		}'
 }
 
@@ -144,7 +162,7 @@ for f in "$dir"/*.pcap "$dir"/*.pcapng; do
 		continue
 	fi
 	failed=$((failed + 1))
-	echo "FAIL $name: wirelab and tshark disagree (n flags seq ack len stream analysis):"
+	echo "FAIL $name: wirelab and tshark disagree (n flags seq ack len stream analysis http):"
 	awk 'NR == FNR { t[FNR] = $0; nt = FNR; next }
 	     { w[FNR] = $0; nw = FNR }
 	     END {
