@@ -209,8 +209,8 @@ static int vec(struct hs_ctx *c, struct rd *r, int lenbytes, const char *what, c
 	       struct rd *out)
 {
 	uint32_t n = 0;
-	uint16_t n16;
-	uint8_t n8;
+	uint16_t n16 = 0;
+	uint8_t n8 = 0;
 	int bad = 0;
 
 	switch (lenbytes) {
@@ -562,8 +562,7 @@ static void decrypt_setup(struct tls_state *s)
 /* RFC 8446 4.1.3 / RFC 5246 7.4.1.3:
  *   legacy_version(2) random(32) legacy_session_id_echo<0..32>
  *   cipher_suite(2) legacy_compression_method(1) extensions<6..2^16-1>
- * A HelloRetryRequest is a ServerHello with a fixed random. Returns
- * 2 (as 0) when the TLS 1.3 ServerHello switched both sides to protected. */
+ * A HelloRetryRequest is a ServerHello with a fixed random (*is_hrr). */
 static int server_hello(struct hs_ctx *c, struct rd *m, int *is_hrr)
 {
 	struct tls_state *s = c->s;
@@ -673,7 +672,9 @@ static int certificate(struct hs_ctx *c, struct rd *m)
 		x = d2i_X509(NULL, &pp, (long)rd_left(&der));
 		ERR_clear_error(); /* OpenSSL queues why a DER did not parse */
 		if (!x) {
-			TRY(malformed(c, "certificate %d is not a DER X.509 certificate", n));
+			/* The list's lengths hold: go on with the next one. */
+			if (malformed(c, "certificate %d is not a DER X.509 certificate", n) < 0)
+				return -1;
 			continue;
 		}
 		int bad =
@@ -684,9 +685,9 @@ static int certificate(struct hs_ctx *c, struct rd *m)
 		X509_free(x);
 		if (bad)
 			return -1;
-		if (pp != der.end)
-			TRY(malformed(c, "certificate %d: %zu bytes after its DER", n,
-				      (size_t)(der.end - pp)));
+		if (pp != der.end && malformed(c, "certificate %d: %zu bytes after its DER", n,
+					       (size_t)(der.end - pp)) < 0)
+			return -1;
 	}
 	if (rd_left(m))
 		return malformed(c, "%zu bytes after the certificate_list", rd_left(m));

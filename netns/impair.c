@@ -127,8 +127,9 @@ struct fifo {
  * struct impair, so that the const accessors can lock it. */
 struct shared {
 	pthread_mutex_t mu;
-	pthread_cond_t idle; /* signalled when held drops to 0 */
+	pthread_cond_t idle; /* signalled when quiet becomes 1 */
 	uint32_t held;
+	int quiet; /* nothing held, nothing unread: see publish_quiet() */
 	struct impair_stats st;
 	uint64_t overruns;	 /* ENOBUFS or a full FIFO: packets lost unasked */
 	uint64_t verdict_errors; /* verdicts and sends the kernel refused */
@@ -231,7 +232,23 @@ static void note_verdict(struct impair *im, int ok, int passed, int was_held)
 		sh->st.passed++;
 	else
 		sh->st.dropped++;
-	if (was_held && --sh->held == 0)
+	if (was_held)
+		sh->held--;
+	pthread_mutex_unlock(&sh->mu);
+}
+
+/* Called at the end of each round of the engine. A verdict runs the rest of
+ * the packet's path in the same system call (nf_reinject(): pi's TCP may
+ * answer at once, and that answer is queued to us before the call returns),
+ * so "held == 0" right after a release is not yet idle: the round drains
+ * the socket once more first, and only then says quiet. */
+static void publish_quiet(struct impair *im, int socket_empty)
+{
+	struct shared *sh = im->sh;
+
+	pthread_mutex_lock(&sh->mu);
+	sh->quiet = sh->held == 0 && socket_empty;
+	if (sh->quiet)
 		pthread_cond_broadcast(&sh->idle);
 	pthread_mutex_unlock(&sh->mu);
 }
@@ -349,6 +366,7 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg, struct nfq
 	}
 	pthread_mutex_lock(&im->sh->mu);
 	im->sh->held++;
+	im->sh->quiet = 0;
 	if (im->sh->held > im->sh->st.max_held)
 		im->sh->st.max_held = im->sh->held;
 	pthread_mutex_unlock(&im->sh->mu);
@@ -356,8 +374,8 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg, struct nfq
 }
 
 /* Reads up to max messages waiting on the queue socket (poll() reports
- * the rest). 0, or -1 with errno on a failure other than "nothing more"
- * and "overrun". */
+ * the rest). 1 when the socket is empty, 0 when max was reached, -1 with
+ * errno on a failure other than "nothing more" and "overrun". */
 static int drain(struct impair *im, int max)
 {
 	for (int i = 0; i < max; i++) {
@@ -382,7 +400,7 @@ static int drain(struct impair *im, int max)
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
+			return 1;
 		if (n == 0)
 			errno = EPIPE;
 		return -1;
@@ -419,6 +437,7 @@ static void *engine(void *arg)
 	}
 	for (;;) {
 		uint64_t ticks;
+		int empty;
 
 		if (poll(pfd, 3, -1) < 0) {
 			if (errno == EINTR)
@@ -437,10 +456,17 @@ static void *engine(void *arg)
 			break;
 		}
 		release(im, mono_ns());
+		/* What the verdicts just provoked (publish_quiet()). */
+		empty = drain(im, DRAIN_BATCH);
+		if (empty < 0) {
+			thread_failed(im, "nfqueue recv");
+			break;
+		}
 		if (arm(im) < 0) {
 			thread_failed(im, "timerfd_settime");
 			break;
 		}
+		publish_quiet(im, empty);
 	}
 	return NULL;
 }
@@ -636,6 +662,7 @@ int impair_start(const struct topo *t, const struct impair_config *cfg, struct i
 		goto out;
 	}
 	pthread_mutex_init(&im->sh->mu, NULL);
+	im->sh->quiet = 1;
 	{
 		pthread_condattr_t ca;
 
@@ -732,11 +759,11 @@ int impair_wait_idle(struct impair *im, int timeout_ms)
 		}
 	}
 	pthread_mutex_lock(&im->sh->mu);
-	while (im->sh->held > 0 && ret == 0) {
+	while (!im->sh->quiet && ret == 0) {
 		if (timeout_ms < 0)
 			pthread_cond_wait(&im->sh->idle, &im->sh->mu);
 		else if (pthread_cond_timedwait(&im->sh->idle, &im->sh->mu, &end) == ETIMEDOUT)
-			ret = im->sh->held > 0;
+			ret = !im->sh->quiet;
 	}
 	pthread_mutex_unlock(&im->sh->mu);
 	return ret;

@@ -216,7 +216,7 @@ static void test_decrypt_new_errors(void **state)
 				   "CLIENT_TRAFFIC_SECRET_0 " CR2 " " SEC32 "\n";
 	struct keylog *kl = NULL;
 	struct tls_decrypt *d = NULL;
-	uint8_t cr1[32], cr3[32], sr[32];
+	uint8_t cr1[32], cr2[32], cr3[32], sr[32];
 	char err[200];
 
 	(void)state;
@@ -238,8 +238,6 @@ static void test_decrypt_new_errors(void **state)
 		err,
 		"no TLS 1.3 traffic secrets of 32 bytes for client random 1111111111111111...");
 	/* A 32-byte secret does not serve a SHA-384 suite. */
-	uint8_t cr2[32];
-
 	fill(cr2, 0x22, 32);
 	assert_int_equal(tls_decrypt_new(kl, 0x0304, 0x1302, cr2, sr, &d, err, sizeof(err)), -1);
 	assert_null(d);

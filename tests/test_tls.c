@@ -1015,6 +1015,8 @@ static void test_bad_certificate(void **state)
 	};
 	/* clang-format on */
 	static struct bb b;
+	static struct bb hs;
+	char want[32];
 	struct conv c;
 	struct pkt *p;
 
@@ -1025,6 +1027,24 @@ static void test_bad_certificate(void **state)
 	p = seg(&c, PKT_DIR_SERVER, b.b, b.n);
 	has_error(p, "tls: Certificate: certificate 1 is not a DER X.509 certificate");
 	assert_int_equal(count(p, "tls.handshake.certificate.subject"), 0);
+	conv_close(&c);
+
+	/* The list's lengths hold, so the next certificate is still read. */
+	hs.n = b.n = 0;
+	u8(&hs, 11);
+	u24(&hs, (unsigned)(3 + 3 + 4 + 3 + cert_der_len));
+	u24(&hs, (unsigned)(3 + 4 + 3 + cert_der_len));
+	put(&hs, cert + 7, 7); /* the bad one, with its length */
+	u24(&hs, (unsigned)cert_der_len);
+	put(&hs, cert_der, cert_der_len);
+	record(&b, 22, hs.b, hs.n);
+	conv_open(&c);
+	p = seg(&c, PKT_DIR_SERVER, b.b, b.n);
+	assert_int_equal(count(p, "wl.error"), 1);
+	has_error(p, "tls: Certificate: certificate 1 is not a DER X.509 certificate");
+	assert_string_equal(sval(p, "tls.handshake.certificate.subject", 0), "CN=pi.lab");
+	snprintf(want, sizeof(want), "4,%zu", cert_der_len);
+	assert_string_equal(ilist(p, "tls.handshake.certificate_length"), want);
 	conv_close(&c);
 }
 

@@ -259,6 +259,15 @@ head -c $((sz - 30)) "$out/http-nginx.pcapng" >"$out/bad-trunc.pcapng"
 { printf 'WLAB'; tail -c +5 "$out/http-nginx.pcap"; } >"$out/bad-magic.pcap"
 # Zero packets: a valid header only.
 head -c 24 "$out/http-nginx.pcap" >"$out/bad-empty.pcap"
+# A link-layer type wirelab does not read (147, USER0), one frame.
+python3 - "$out/bad-linktype.pcap" <<'EOF'
+import struct, sys
+frame = b"not a frame of any standard link layer"
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 147))
+    f.write(struct.pack("<IIII", 1700000000, 0, len(frame), len(frame)))
+    f.write(frame)
+EOF
 
 # ---- no TCP at all: an ARP request and a DNS query over UDP ----
 python3 - "$out/notcp.pcap" <<'EOF'
