@@ -243,12 +243,19 @@ static void *tls_open(void)
 	return s;
 }
 
+static void plain_free(struct tls_side *sd)
+{
+	free(sd->plain);
+	sd->plain = NULL;
+	sd->plain_len = sd->plain_cap = 0;
+}
+
 static void side_free(struct tls_side *sd)
 {
 	free(sd->hs);
-	free(sd->plain);
-	sd->hs = sd->plain = NULL;
-	sd->hs_len = sd->hs_cap = sd->plain_len = sd->plain_cap = 0;
+	sd->hs = NULL;
+	sd->hs_len = sd->hs_cap = 0;
+	plain_free(sd);
 }
 
 static void tls_close(void *st)
@@ -1016,8 +1023,8 @@ static int app_data_plain(struct tls_state *s, int dir, const uint8_t *d, size_t
 	if (sd->plain_len + n > PLAIN_MAX) {
 		/* The inner protocol lost its way: stop rather than grow. */
 		s->inner_done = 1;
-		side_free(&s->side[0]);
-		side_free(&s->side[1]);
+		plain_free(&s->side[0]);
+		plain_free(&s->side[1]);
 		return 0;
 	}
 	if (grow(&sd->plain, &sd->plain_cap, sd->plain_len + n))
@@ -1029,10 +1036,8 @@ static int app_data_plain(struct tls_state *s, int dir, const uint8_t *d, size_t
 		int r = proto_http.detect(sd->plain, sd->plain_len, pdir);
 
 		if (r == 0 || (r < 0 && sd->plain_len > 64)) {
-			s->inner_done = 1;
-			free(sd->plain);
-			sd->plain = NULL;
-			sd->plain_len = sd->plain_cap = 0;
+			s->inner_done = 1; /* not HTTP: the first lines are all we show */
+			plain_free(sd);
 			return 0;
 		}
 		if (r < 0)

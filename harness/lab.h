@@ -90,6 +90,7 @@ struct lab {
 	size_t ndrops;
 	struct lab_file *files;
 	size_t nfiles;
+	char *cert;             /* `cert "NAME"`: a self-signed cert for NAME in {dir} */
 	struct lab_prog *progs;
 	size_t nprogs;
 	struct lab_claim *claims;

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "harness/capture.h"
+#include "harness/certgen.h"
 #include "harness/claim.h"
 #include "harness/cli.h"
 #include "harness/dissect.h"
@@ -175,12 +176,14 @@ static int write_file(const char *path, const char *body, char *err, size_t errl
 	return 0;
 }
 
-/* {pi}, {client}, {dir}, {labs} in a word or a file's body. */
+/* {pi}, {client}, {dir}, {labs}, {out}, {lab} in a word or a file's body. */
 static char *expand(const struct lab_run *r, const char *w)
 {
+	enum { NPH = 6 };
 	char addr[2][16];
-	const char *names[] = { "{pi}", "{client}", "{dir}", "{labs}" };
-	const char *vals[] = { addr[0], addr[1], r->dir, cli_progs_dir() };
+	const char *names[NPH] = { "{pi}", "{client}", "{dir}", "{labs}", "{out}", "{lab}" };
+	const char *vals[NPH] = { addr[0], addr[1], r->dir, cli_progs_dir(), r->o->out_dir,
+				  r->lab->id };
 	size_t cap = strlen(w) + 1, n = 0;
 	char *out;
 
@@ -189,7 +192,7 @@ static char *expand(const struct lab_run *r, const char *w)
 
 		inet_ntop(AF_INET, &a, addr[h], sizeof(addr[h]));
 	}
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < NPH; i++)
 		for (const char *q = strstr(w, names[i]); q; q = strstr(q + 1, names[i]))
 			cap += strlen(vals[i]);
 	out = malloc(cap);
@@ -198,10 +201,10 @@ static char *expand(const struct lab_run *r, const char *w)
 	while (*w) {
 		size_t i;
 
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < NPH; i++)
 			if (!strncmp(w, names[i], strlen(names[i])))
 				break;
-		if (i < 4) {
+		if (i < NPH) {
 			memcpy(out + n, vals[i], strlen(vals[i]));
 			n += strlen(vals[i]);
 			w += strlen(names[i]);
@@ -518,6 +521,8 @@ static int make_dir(struct lab_run *r, char *err, size_t errlen)
 /* The lab's `file` bodies, placeholders expanded, into the run's dir. */
 static int write_files(struct lab_run *r, char *err, size_t errlen)
 {
+	if (r->lab->cert && certgen_selfsigned(r->dir, r->lab->cert, err, errlen))
+		return -1;
 	for (size_t i = 0; i < r->lab->nfiles; i++) {
 		char path[PATH_MAX + 256];
 		char *body = expand(r, r->lab->files[i].body);
@@ -733,7 +738,7 @@ int cmd_run(int argc, char **argv)
 	struct lab_outcome *oc = NULL;
 	struct lab_report *reps = NULL;
 	struct registry *reg = NULL;
-	char err[1024], **ids = NULL;
+	char err[1024], **ids = NULL, out_abs[PATH_MAX];
 	size_t nlabs = 0, nids = 0;
 	int c, ret = EXIT_INPUT, sup = -1, color = cli_color(1);
 
@@ -793,6 +798,12 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "wirelab: %s\n", err);
 		goto out;
 	}
+	/* Programs run in the lab's own directory: {out} must be absolute. */
+	if (!realpath(o.out_dir, out_abs)) {
+		fprintf(stderr, "wirelab: %s: %s\n", o.out_dir, strerror(errno));
+		goto out;
+	}
+	o.out_dir = out_abs;
 	sup = supervisor_start(err, sizeof(err));
 	if (sup < 0 || registry_open(&reg, err, sizeof(err))) {
 		fprintf(stderr, "wirelab: %s\n", err);
