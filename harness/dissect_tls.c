@@ -794,7 +794,7 @@ static int handshake_message(struct tls_state *s, int dir, uint8_t type, const u
 	struct hs_ctx c = { s, dir, p, "", decrypted };
 	struct rd m = rd_make(body, len);
 	char nb[40];
-	int hrr = 0, r = 0, was13 = s->tls13;
+	int hrr = 0, r = 0, had_sh = s->seen_sh;
 
 	if (pkt_add_int(p, "tls.handshake.type", type) ||
 	    pkt_add_int(p, "tls.handshake.length", len))
@@ -831,7 +831,7 @@ static int handshake_message(struct tls_state *s, int dir, uint8_t type, const u
 	if (r < 0)
 		return -1;
 	pkt_info_add(p, "%s", hrr ? "Hello Retry Request" : hs_name(type, nb, sizeof(nb)));
-	*switched = type == HS_SERVER_HELLO && !hrr && !decrypted && s->tls13 && !was13;
+	*switched = type == HS_SERVER_HELLO && !had_sh && s->seen_sh && s->tls13;
 	return 0;
 }
 

@@ -379,6 +379,20 @@ static int st_cert(struct lparse *lp)
 	return l_once_string(lp, &lp->lab->cert, "cert");
 }
 
+/* `keylog "keys.log"`: {dir}/keys.log (SSLKEYLOGFILE) is kept beside the
+ * capture, and the capture is also written as pcapng with it inside. */
+static int st_keylog(struct lparse *lp)
+{
+	if (l_once_string(lp, &lp->lab->keylog, "keylog"))
+		return -1;
+	if (strchr(lp->lab->keylog, '/') || !lp->lab->keylog[0]) {
+		snprintf(lp->err, lp->errlen, "%s:%d: keylog names a file of the run's directory, "
+			 "without '/'", lp->name, lp->lineno);
+		return -1;
+	}
+	return 0;
+}
+
 static int st_stream(struct lparse *lp)
 {
 	static const struct {
@@ -1180,7 +1194,8 @@ static const struct stmt {
 	{ "lab", st_lab, 0 },		{ "title", st_title, 0 },   { "section", st_section, 0 },
 	{ "stream", st_stream, 0 },	{ "host", st_host, 0 },	    { "link", st_link, 0 },
 	{ "sysctl", st_sysctl, 0 },	{ "file", st_file, 0 },	    { "server", st_server, 0 },
-	{ "client", st_client, 0 },	{ "claim", st_claim, 0 },   { "cert", st_cert, 0 },   { "text", cl_text, 1 },
+	{ "client", st_client, 0 },	{ "claim", st_claim, 0 },   { "cert", st_cert, 0 },
+	{ "keylog", st_keylog, 0 },   { "text", cl_text, 1 },
 	{ "expected", cl_expected, 1 }, { "let", cl_let, 1 },	    { "expect", cl_expect, 1 },
 	{ "evidence", cl_evidence, 1 }, { "report", cl_report, 1 }, { "verdict", cl_verdict, 1 },
 	{ "why", cl_why, 1 },		{ "applies", cl_applies, 1 },
@@ -1360,6 +1375,7 @@ void lab_free(struct lab *l)
 	free(l->title);
 	free(l->section);
 	free(l->cert);
+	free(l->keylog);
 	free(l->addr[0]);
 	free(l->addr[1]);
 	for (size_t k = 0; k < l->nsysctls; k++) {

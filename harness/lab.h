@@ -91,6 +91,7 @@ struct lab {
 	struct lab_file *files;
 	size_t nfiles;
 	char *cert;             /* `cert "NAME"`: a self-signed cert for NAME in {dir} */
+	char *keylog;           /* `keylog "NAME"`: {dir}/NAME is a TLS key log to keep */
 	struct lab_prog *progs;
 	size_t nprogs;
 	struct lab_claim *claims;

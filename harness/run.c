@@ -34,6 +34,7 @@
 #include "harness/cli.h"
 #include "harness/dissect.h"
 #include "harness/filter.h"
+#include "harness/pcapng.h"
 #include "harness/report.h"
 #include "netns/impair.h"
 #include "netns/proc.h"
@@ -562,6 +563,46 @@ static void rm_tree(const char *dir)
 	rmdir(dir);
 }
 
+/* The TLS key log beside the capture (LAB.keys), and the capture again as
+ * LAB.pcapng with the key log inside, which Wireshark opens decrypted. */
+static int keep_keylog(struct lab_run *r, char *err, size_t errlen)
+{
+	char src[PATH_MAX + 256], dst[PATH_MAX + 64], ng[PATH_MAX + 64];
+	size_t plen = strlen(r->pcap);
+
+	snprintf(src, sizeof(src), "%s/%s", r->dir, r->lab->keylog);
+	snprintf(dst, sizeof(dst), "%.*s.keys", (int)(plen > 5 ? plen - 5 : plen), r->pcap);
+	snprintf(ng, sizeof(ng), "%.*s.pcapng", (int)(plen > 5 ? plen - 5 : plen), r->pcap);
+	FILE *in = fopen(src, "rb"), *out = in ? fopen(dst, "wb") : NULL;
+	char buf[8192];
+	size_t n;
+	int ret = -1;
+
+	if (!in || !out) {
+		snprintf(err, errlen, "%s: keylog %s: %s", r->lab->path,
+			 in ? dst : src, strerror(errno));
+		goto out;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n) {
+			snprintf(err, errlen, "cannot write %s: %s", dst, strerror(errno));
+			goto out;
+		}
+	if (fclose(out)) {
+		out = NULL;
+		snprintf(err, errlen, "cannot write %s: %s", dst, strerror(errno));
+		goto out;
+	}
+	out = NULL;
+	ret = pcapng_write_with_keylog(r->pcap, dst, ng, err, errlen);
+out:
+	if (in)
+		fclose(in);
+	if (out)
+		fclose(out);
+	return ret;
+}
+
 /* Runs one lab; fills the capture path. 0, or -1 with err (and *code). */
 static int lab_run_once(struct lab_run *r, int *code, char *err, size_t errlen)
 {
@@ -637,6 +678,8 @@ out:
 		}
 		r->cap = NULL;
 	}
+	if (ret == 0 && r->lab->keylog && keep_keylog(r, err, errlen))
+		ret = -1;
 	for (size_t i = r->nprocs; i-- > 0;)
 		proc_free(r->procs[i]); /* SIGKILL if still running */
 	r->nprocs = 0;

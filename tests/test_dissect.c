@@ -163,6 +163,7 @@ static void assert_no_field(const struct pkt *p, const char *name, size_t idx)
 
 /* ---- one SYN, over every link type ---- */
 
+/* clang-format off */
 /* IPv4 (RFC 791 3.1), 20 bytes, no options. */
 static const uint8_t syn_ip4[] = {
 	0x45, 0x00, 0x00, 0x3c, /* version 4, IHL 5; total length 60 */
@@ -293,6 +294,7 @@ static const struct variant variants[] = {
 	{ "raw-ipv6", LT_RAW, none, 0, 1, 1 },
 	{ "ipv6", LT_IPV6, none, 0, 1, 0 },
 };
+/* clang-format on */
 
 static size_t variant_frame(const struct variant *v, uint8_t *buf, size_t cap)
 {
@@ -400,6 +402,7 @@ static void test_syn_truncated_everywhere(void **state)
 	}
 }
 
+/* clang-format off */
 /* An ACK with 10 bytes of data "0123456789", Ethernet + IPv4 + TCP (no
  * options), cut by the snaplen inside the payload. */
 static const uint8_t data_frame[] = {
@@ -414,6 +417,7 @@ static const uint8_t data_frame[] = {
 	0x00, 0x00, 0x00, 0x00,
 	'0', '1', '2', '3', '4', '5', '6', '7', '8', '9',
 };
+/* clang-format on */
 
 static void test_payload_cut_by_snaplen(void **state)
 {
@@ -431,8 +435,8 @@ static void test_payload_cut_by_snaplen(void **state)
 		assert_int_equal(p.seq, 1); /* mid-stream: first seq - 1 is the base */
 		assert_int_equal(p.nxtseq, 11);
 		if (n < full) {
-			snprintf(want, sizeof(want), "tcp: payload cut short (%zu of 10 bytes captured)",
-				 n - hdrs);
+			snprintf(want, sizeof(want),
+				 "tcp: payload cut short (%zu of 10 bytes captured)", n - hdrs);
 			assert_string_equal(p.err, want);
 		} else {
 			assert_string_equal(p.err, "");
@@ -468,6 +472,7 @@ static void test_ip_length_beyond_frame(void **state)
 /* IPv4 options (RFC 791 3.1): IHL 6, a Router Alert option (RFC 2113). */
 static void test_ipv4_options(void **state)
 {
+	/* clang-format off */
 	static const uint8_t f[] = {
 		0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00,
 		0x46, 0x00, 0x00, 0x2f, /* IHL 6 (24 bytes); total 47 = 24 + 20 + 3 */
@@ -478,6 +483,7 @@ static void test_ipv4_options(void **state)
 		0x50, 0x18, 0x01, 0xf6, 0x00, 0x00, 0x00, 0x00,
 		'a', 'b', 'c',
 	};
+	/* clang-format on */
 	struct pkt p;
 
 	(void)state;
@@ -504,6 +510,7 @@ static void test_ipv4_options(void **state)
  * payload: IP's total length bounds the segment. */
 static void test_ethernet_padding(void **state)
 {
+	/* clang-format off */
 	static const uint8_t f[] = {
 		0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00,
 		0x45, 0x00, 0x00, 0x29, /* total length 41: 20 + 20 + 1 byte of data */
@@ -514,6 +521,7 @@ static void test_ethernet_padding(void **state)
 		'x',                          /* the one byte */
 		0x00, 0x00, 0x00, 0x00, 0x00, /* Ethernet padding to 60 bytes */
 	};
+	/* clang-format on */
 	struct pkt p;
 
 	(void)state;
@@ -534,6 +542,7 @@ static void test_ethernet_padding(void **state)
 /* Frames that are not TCP, and IP/TCP headers that lie. */
 static void test_not_tcp_and_malformed(void **state)
 {
+	/* clang-format off */
 	/* ARP request (RFC 826), padded to 60 bytes. */
 	static const uint8_t arp[60] = {
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06,
@@ -599,6 +608,7 @@ static void test_not_tcp_and_malformed(void **state)
 		0x60, 0x10, 0x01, 0xf6, 0x00, 0x00, 0x00, 0x00,
 		0x01, 0x01, 0x01, 0x01, /* NOPs, beyond IP's length */
 	};
+	/* clang-format on */
 	struct pkt p;
 	struct dissect *d = NULL;
 	char err[128];
@@ -712,10 +722,10 @@ static uint16_t fold(uint32_t s)
 struct conv {
 	struct dissect *d;
 	struct pkt p;
-	int64_t ts;        /* microseconds */
+	int64_t ts; /* microseconds */
 	int v6;
-	uint16_t port[2];  /* client, server */
-	uint32_t isn[2];   /* raw seq = isn + the relative number given */
+	uint16_t port[2]; /* client, server */
+	uint32_t isn[2];  /* raw seq = isn + the relative number given */
 	uint16_t win[2];
 	uint8_t buf[4096];
 };
@@ -829,8 +839,8 @@ static const struct pkt *seg(struct conv *c, int dir, int64_t dt, uint8_t flags,
 	return segn(c, dir, dt, flags, seq, ack, data, data ? strlen(data) : 0);
 }
 
-#define C 0 /* from the client */
-#define S 1 /* from the server */
+#define C   0 /* from the client */
+#define S   1 /* from the server */
 #define SYN TCPF_SYN
 #define ACK TCPF_ACK
 #define FIN TCPF_FIN
@@ -935,8 +945,8 @@ static void test_midstream_client_first(void **state)
 	/* The client's request, 27 bytes at raw 5000100. */
 	expect(seg(&c, C, 0, PSH | ACK, 100, 200, get_req), 1, 1, 27, 28, 0, C);
 	expect(seg(&c, S, 100, ACK, 200, 127, NULL), 1, 28, 0, 1, 0, S);
-	expect(seg(&c, S, 100, PSH | ACK, 200, 127, "HTTP/1.1 204 No Content\r\n\r\n"), 1, 28,
-	       27, 28, 0, S);
+	expect(seg(&c, S, 100, PSH | ACK, 200, 127, "HTTP/1.1 204 No Content\r\n\r\n"), 1, 28, 27,
+	       28, 0, S);
 	expect(seg(&c, C, 100, ACK, 127, 227, NULL), 28, 28, 0, 28, 0, C);
 	expect(seg(&c, C, 100, FIN | ACK, 127, 227, NULL), 28, 28, 0, 29, 0, C);
 	expect(seg(&c, S, 100, FIN | ACK, 227, 128, NULL), 28, 29, 0, 29, 0, S);
@@ -1332,7 +1342,9 @@ static void test_http_split_across_segments(void **state)
 	assert_int_equal(field_int(p, "http.body_length", 0), 0);
 	assert_non_null(strstr(p->info, "GET /index.html HTTP/1.1"));
 	/* The response: head in one segment, its 12-byte body in two. */
-	p = hx_send(&h, S, "HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Type: text/plain\r\n\r\nhello");
+	p = hx_send(&h, S,
+		    "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n"
+		    "Content-Type: text/plain\r\n\r\nhello");
 	assert_int_equal(nhttp(p), 0);
 	p = hx_send(&h, S, " world\n");
 	assert_int_equal(nhttp(p), 1);
@@ -1512,7 +1524,8 @@ static void test_pkt_field_names(void **state)
 	assert_int_equal(field_int(p, "tcp.ack", 0), 0);
 	/* HTTP fields, and names no dissector knows. */
 	seg(&c, C, 100, ACK, 1, 1, NULL);
-	p = seg(&c, C, 100, PSH | ACK, 1, 1, "POST /form HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\na=b");
+	p = seg(&c, C, 100, PSH | ACK, 1, 1,
+		"POST /form HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\na=b");
 	assert_int_equal(field_int(p, "http", 0), 1);
 	assert_int_equal(field_int(p, "http.request", 0), 1);
 	assert_field_str(p, "http.request.method", 0, "POST");

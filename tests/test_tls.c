@@ -571,24 +571,35 @@ static void test_tls13_handshake(void **state)
 	conv_close(&c);
 }
 
-/* The ServerHello ends its record in TLS 1.3 (RFC 8446 5.1). */
+/* The ServerHello ends its record in TLS 1.3 (RFC 8446 5.1), after a
+ * HelloRetryRequest too. */
 static void test_tls13_data_after_server_hello(void **state)
 {
 	static struct bb hs, b;
-	struct conv c;
-	struct pkt *p;
 
 	(void)state;
-	conv_open(&c);
-	seg(&c, PKT_DIR_CLIENT, client_hello, sizeof(client_hello));
-	hs.n = b.n = 0;
-	put(&hs, server_hello_13, sizeof(server_hello_13));
-	put(&hs, server_hello_done, sizeof(server_hello_done));
-	record(&b, 22, hs.b, hs.n);
-	p = seg(&c, PKT_DIR_SERVER, b.b, b.n);
-	has_error(p, "tls: 4 bytes after the TLS 1.3 ServerHello in its record (RFC 8446 5.1)");
-	assert_string_equal(ilist(p, "tls.handshake.type"), "2");
-	conv_close(&c);
+	for (int hrr = 0; hrr < 2; hrr++) {
+		struct conv c;
+		struct pkt *p;
+
+		conv_open(&c);
+		seg(&c, PKT_DIR_CLIENT, client_hello, sizeof(client_hello));
+		if (hrr) {
+			b.n = 0;
+			record(&b, 22, hello_retry_request, sizeof(hello_retry_request));
+			no_errors(seg(&c, PKT_DIR_SERVER, b.b, b.n));
+			no_errors(seg(&c, PKT_DIR_CLIENT, client_hello, sizeof(client_hello)));
+		}
+		hs.n = b.n = 0;
+		put(&hs, server_hello_13, sizeof(server_hello_13));
+		put(&hs, server_hello_done, sizeof(server_hello_done));
+		record(&b, 22, hs.b, hs.n);
+		p = seg(&c, PKT_DIR_SERVER, b.b, b.n);
+		has_error(p, "tls: 4 bytes after the TLS 1.3 ServerHello in its record (RFC 8446 "
+			     "5.1)");
+		assert_string_equal(ilist(p, "tls.handshake.type"), "2");
+		conv_close(&c);
+	}
 }
 
 static void test_hello_retry_request(void **state)
