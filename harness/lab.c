@@ -798,7 +798,9 @@ out:
 	return ret;
 }
 
-/* server|client HOST "COMMAND" [as NAME] [ready PORT | timeout DUR] */
+/* server|client HOST "COMMAND" [as NAME] [ready PORT | timeout DUR] [exit N]
+ * (`exit N`, clients only: the status the client must end with; a client
+ * that is meant to fail, such as curl against a server it cannot talk to). */
 static int st_prog(struct lparse *lp, enum lab_prog_kind kind)
 {
 	struct lab_prog *p = grow(lp->lab->progs, lp->lab->nprogs, sizeof(*p));
@@ -806,7 +808,7 @@ static int st_prog(struct lparse *lp, enum lab_prog_kind kind)
 	char *cmd = NULL, what[64];
 	size_t *offs = NULL, at, n;
 	const char *w;
-	int seen_as = 0, seen_opt = 0, ret = -1;
+	int seen_as = 0, seen_opt = 0, seen_exit = 0, ret = -1;
 
 	if (!p)
 		return l_nomem(lp);
@@ -819,7 +821,8 @@ static int st_prog(struct lparse *lp, enum lab_prog_kind kind)
 	    l_string(lp, "a command in double quotes", &cmd, &at, &offs) < 0 ||
 	    split_words(lp, cmd, at, offs, &p->argv) < 0)
 		goto out;
-	snprintf(what, sizeof(what), "as, %s or end of line", opt);
+	snprintf(what, sizeof(what), "as, %s%s or end of line", opt,
+		 kind == LAB_PROG_CLIENT ? ", exit" : "");
 	for (;;) {
 		l_skip(lp);
 		if (!lp->line[lp->pos])
@@ -827,7 +830,8 @@ static int st_prog(struct lparse *lp, enum lab_prog_kind kind)
 		at = lp->pos;
 		if (l_word(lp, what, &w, &n) < 0)
 			goto out;
-		if ((w_is(w, n, "as") && seen_as) || (w_is(w, n, opt) && seen_opt)) {
+		if ((w_is(w, n, "as") && seen_as) || (w_is(w, n, opt) && seen_opt) ||
+		    (w_is(w, n, "exit") && seen_exit)) {
 			l_fail(lp, at, "%.*s given twice", (int)n, w);
 			goto out;
 		}
@@ -850,6 +854,13 @@ static int st_prog(struct lparse *lp, enum lab_prog_kind kind)
 				l_nomem(lp);
 				goto out;
 			}
+		} else if (kind == LAB_PROG_CLIENT && w_is(w, n, "exit")) {
+			long st;
+
+			seen_exit = 1;
+			if (l_uint(lp, "an exit status from 0 to 255", 0, 255, &st) < 0)
+				goto out;
+			p->exit_status = (int)st;
 		} else if (w_is(w, n, opt)) {
 			seen_opt = 1;
 			if (kind == LAB_PROG_SERVER) {

@@ -47,6 +47,7 @@ struct lab_prog {
 	char **argv;            /* words, {placeholders} not yet expanded; NULL-terminated */
 	int ready_port;         /* server: wait until this TCP port listens (0: none) */
 	int timeout_ms;         /* client: kill after (default 10000) */
+	int exit_status;        /* client: the status it must exit with (default 0) */
 	int line;
 };
 

@@ -374,7 +374,7 @@ static int run_client(struct lab_run *r, const struct lab_prog *pg, char *err, s
 			 pg->line, pg->name, pg->argv[0], pg->timeout_ms, tail[0] ? ": " : "", tail);
 		return -1;
 	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != pg->exit_status) {
 		tail_file(errp, tail, sizeof(tail));
 		snprintf(err, errlen, "%s:%d: %s '%s' failed (%s %d)%s%s", r->lab->path, pg->line,
 			 pg->name, pg->argv[0], WIFEXITED(st) ? "exit status" : "signal",

@@ -136,9 +136,12 @@ static void dissect_one(int linktype, const uint8_t *f, uint32_t caplen, uint32_
 static int64_t field_int(const struct pkt *p, const char *name, size_t idx)
 {
 	struct fval v;
+	int r;
 
 	memset(&v, 0, sizeof(v));
-	assert_int_equal(pkt_field(p, name, idx, &v), 1);
+	r = pkt_field(p, name, idx, &v);
+	if (r != 1)
+		fail_msg("frame %u: no %s[%zu] (pkt_field: %d)", p->n, name, idx, r);
 	assert_int_equal(v.type, FVAL_INT);
 	return v.i;
 }
@@ -146,19 +149,25 @@ static int64_t field_int(const struct pkt *p, const char *name, size_t idx)
 static void assert_field_str(const struct pkt *p, const char *name, size_t idx, const char *want)
 {
 	struct fval v;
+	int r;
 
 	memset(&v, 0, sizeof(v));
-	assert_int_equal(pkt_field(p, name, idx, &v), 1);
+	r = pkt_field(p, name, idx, &v);
+	if (r != 1)
+		fail_msg("frame %u: no %s[%zu] (pkt_field: %d)", p->n, name, idx, r);
 	assert_int_equal(v.type, FVAL_STR);
-	assert_int_equal(v.slen, strlen(want));
-	assert_memory_equal(v.s, want, v.slen);
+	if (v.slen != strlen(want) || memcmp(v.s, want, v.slen))
+		fail_msg("frame %u: %s[%zu] is \"%.*s\", not \"%s\"", p->n, name, idx, (int)v.slen,
+			 v.s, want);
 }
 
 static void assert_no_field(const struct pkt *p, const char *name, size_t idx)
 {
 	struct fval v;
+	int r = pkt_field(p, name, idx, &v);
 
-	assert_int_equal(pkt_field(p, name, idx, &v), 0);
+	if (r != 0)
+		fail_msg("frame %u: %s[%zu]: pkt_field returned %d, not 0", p->n, name, idx, r);
 }
 
 /* ---- one SYN, over every link type ---- */
@@ -539,8 +548,8 @@ static void test_ethernet_padding(void **state)
 	pkt_clear(&p);
 }
 
-/* Frames that are not TCP, and IP/TCP headers that lie. */
-static void test_not_tcp_and_malformed(void **state)
+/* Frames that are not TCP: listed, not TCP, no error. */
+static void test_not_tcp(void **state)
 {
 	/* clang-format off */
 	/* ARP request (RFC 826), padded to 60 bytes. */
@@ -572,6 +581,61 @@ static void test_not_tcp_and_malformed(void **state)
 		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
 		0x80, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01,
 	};
+	/* clang-format on */
+	struct pkt p;
+	struct dissect *d = NULL;
+	char err[128];
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	dump_open("not-tcp", LT_EN10MB);
+	dissect_one(LT_EN10MB, arp, sizeof(arp), sizeof(arp), &p);
+	assert_string_equal(p.info, "ARP");
+	assert_int_equal(p.ipver, 0);
+	assert_int_equal(p.is_tcp, 0);
+	assert_int_equal(p.stream, -1);
+	assert_string_equal(p.err, "");
+	assert_no_field(&p, "ip.src", 0);
+	assert_no_field(&p, "tcp.seq", 0);
+	assert_int_equal(field_int(&p, "frame.len", 0), 60);
+
+	dissect_one(LT_EN10MB, udp, sizeof(udp), sizeof(udp), &p);
+	assert_string_equal(p.info, "IPv4 protocol 17");
+	assert_int_equal(p.ipver, 4);
+	assert_int_equal(p.is_tcp, 0);
+	assert_string_equal(p.err, "");
+	assert_field_str(&p, "ip.dst", 0, "198.18.0.2");
+	assert_no_field(&p, "tcp.srcport", 0);
+
+	dissect_one(LT_EN10MB, frag, sizeof(frag), sizeof(frag), &p);
+	assert_string_equal(p.info, "IPv4 fragment (offset 1480)");
+	assert_int_equal(p.is_tcp, 0);
+	assert_string_equal(p.err, "");
+
+	dissect_one(LT_EN10MB, icmp6, sizeof(icmp6), sizeof(icmp6), &p);
+	assert_string_equal(p.info, "ICMPv6");
+	assert_int_equal(p.ipver, 6);
+	assert_field_str(&p, "ip.src", 0, "2001:db8::1");
+	assert_int_equal(p.is_tcp, 0);
+	dump_close();
+
+	/* Link types wirelab does not read are refused up front. */
+	assert_int_equal(dissect_linktype_supported(LT_EN10MB), 1);
+	assert_int_equal(dissect_linktype_supported(147), 0); /* USER0 */
+	assert_int_not_equal(dissect_new(147, &d, err, sizeof(err)), 0);
+	assert_null(d);
+	assert_string_equal(err, "unsupported link-layer type 147");
+	pkt_clear(&p);
+}
+
+/* IP and TCP headers that are invalid (not cut): the error names the layer
+ * and says what is wrong, and the frame is not read as TCP. tshark 4.0 calls
+ * them "Bogus IPv4 version", "Bogus IP header length", "Bogus IP length",
+ * "Bogus TCP header length" and (the last) "Short segment ... [Malformed
+ * Packet: TCP]". */
+static void test_malformed_headers(void **state)
+{
+	/* clang-format off */
 	/* EtherType IPv4, but the version nibble says 6. */
 	static const uint8_t badver[] = {
 		0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00,
@@ -610,41 +674,9 @@ static void test_not_tcp_and_malformed(void **state)
 	};
 	/* clang-format on */
 	struct pkt p;
-	struct dissect *d = NULL;
-	char err[128];
 
 	(void)state;
 	memset(&p, 0, sizeof(p));
-	dump_open("not-tcp", LT_EN10MB);
-	dissect_one(LT_EN10MB, arp, sizeof(arp), sizeof(arp), &p);
-	assert_string_equal(p.info, "ARP");
-	assert_int_equal(p.ipver, 0);
-	assert_int_equal(p.is_tcp, 0);
-	assert_int_equal(p.stream, -1);
-	assert_string_equal(p.err, "");
-	assert_no_field(&p, "ip.src", 0);
-	assert_no_field(&p, "tcp.seq", 0);
-	assert_int_equal(field_int(&p, "frame.len", 0), 60);
-
-	dissect_one(LT_EN10MB, udp, sizeof(udp), sizeof(udp), &p);
-	assert_string_equal(p.info, "IPv4 protocol 17");
-	assert_int_equal(p.ipver, 4);
-	assert_int_equal(p.is_tcp, 0);
-	assert_string_equal(p.err, "");
-	assert_field_str(&p, "ip.dst", 0, "198.18.0.2");
-	assert_no_field(&p, "tcp.srcport", 0);
-
-	dissect_one(LT_EN10MB, frag, sizeof(frag), sizeof(frag), &p);
-	assert_string_equal(p.info, "IPv4 fragment (offset 1480)");
-	assert_int_equal(p.is_tcp, 0);
-	assert_string_equal(p.err, "");
-
-	dissect_one(LT_EN10MB, icmp6, sizeof(icmp6), sizeof(icmp6), &p);
-	assert_string_equal(p.info, "ICMPv6");
-	assert_int_equal(p.ipver, 6);
-	assert_field_str(&p, "ip.src", 0, "2001:db8::1");
-	assert_int_equal(p.is_tcp, 0);
-
 	dissect_one(LT_EN10MB, badver, sizeof(badver), sizeof(badver), &p);
 	assert_string_equal(p.err, "ipv4: invalid header (version 6, ihl 20, length 40)");
 	assert_int_equal(p.is_tcp, 0);
@@ -658,14 +690,6 @@ static void test_not_tcp_and_malformed(void **state)
 	dissect_one(LT_EN10MB, offpastip, sizeof(offpastip), sizeof(offpastip), &p);
 	assert_string_equal(p.err, "tcp: header length 24 beyond the IP payload (20)");
 	assert_int_equal(p.is_tcp, 0);
-	dump_close();
-
-	/* Link types wirelab does not read are refused up front. */
-	assert_int_equal(dissect_linktype_supported(LT_EN10MB), 1);
-	assert_int_equal(dissect_linktype_supported(147), 0); /* USER0 */
-	assert_int_not_equal(dissect_new(147, &d, err, sizeof(err)), 0);
-	assert_null(d);
-	assert_string_equal(err, "unsupported link-layer type 147");
 	pkt_clear(&p);
 }
 
@@ -1122,34 +1146,44 @@ static void test_out_of_order_midstream(void **state)
 }
 
 /* Data sent again after it was acknowledged: tshark's Spurious
- * Retransmission (both tcp.analysis.retransmission and
- * tcp.analysis.spurious_retransmission); and a fast retransmission after
- * duplicate ACKs. */
-static void test_retransmission_kinds(void **state)
+ * Retransmission, with both tcp.analysis.retransmission and
+ * tcp.analysis.spurious_retransmission. */
+static void test_spurious_retransmission(void **state)
 {
 	struct conv c;
 	const struct pkt *p;
 
 	(void)state;
-	conv_init(&c, "retransmission-kinds", 41234, 1000, 900000);
+	conv_init(&c, "spurious-retransmission", 41234, 1000, 900000);
 	handshake(&c);
 	data(&c, C, 1000, 1, 1, 100);
 	seg(&c, S, 100, ACK, 1, 101, NULL);
 	p = data(&c, C, 300000, 1, 1, 100);
 	assert_int_equal(field_int(p, "tcp.analysis.retransmission", 0), 1);
 	assert_int_equal(field_int(p, "tcp.analysis.spurious_retransmission", 0), 1);
-	/* 201..300 lost; two duplicate ACKs of 201, and 201.. again within
-	 * 20 ms of the last: a fast retransmission (tcp.analysis.retransmission
-	 * and .fast_retransmission), though it also fills the hole within the
-	 * first RTT. */
-	data(&c, C, 1000, 101, 1, 100);
-	data(&c, C, 100, 301, 1, 100);
-	seg(&c, S, 100, ACK, 1, 201, NULL);
-	p = seg(&c, S, 100, ACK, 1, 201, NULL);
+	conv_free(&c);
+}
+
+/* 101..200 lost; two duplicate ACKs of 101, and 101.. again within 20 ms of
+ * the last: tshark's Fast Retransmission (tcp.analysis.retransmission and
+ * .fast_retransmission), though it also fills the hole within the first
+ * RTT. */
+static void test_fast_retransmission(void **state)
+{
+	struct conv c;
+	const struct pkt *p;
+
+	(void)state;
+	conv_init(&c, "fast-retransmission", 41234, 1000, 900000);
+	handshake(&c);
+	data(&c, C, 1000, 1, 1, 100);
+	data(&c, C, 100, 201, 1, 100);
+	seg(&c, S, 100, ACK, 1, 101, NULL);
+	p = seg(&c, S, 100, ACK, 1, 101, NULL);
 	assert_int_equal(p->analysis, PKT_AN_DUP_ACK);
-	p = seg(&c, S, 100, ACK, 1, 201, NULL);
+	p = seg(&c, S, 100, ACK, 1, 101, NULL);
 	assert_int_equal(p->analysis, PKT_AN_DUP_ACK);
-	p = data(&c, C, 20, 201, 1, 100);
+	p = data(&c, C, 20, 101, 1, 100);
 	assert_int_equal(field_int(p, "tcp.analysis.retransmission", 0), 1);
 	assert_no_field(p, "tcp.analysis.out_of_order", 0);
 	conv_free(&c);
@@ -1550,7 +1584,8 @@ int main(void)
 		cmocka_unit_test(test_ip_length_beyond_frame),
 		cmocka_unit_test(test_ipv4_options),
 		cmocka_unit_test(test_ethernet_padding),
-		cmocka_unit_test(test_not_tcp_and_malformed),
+		cmocka_unit_test(test_not_tcp),
+		cmocka_unit_test(test_malformed_headers),
 		cmocka_unit_test(test_relative_numbers),
 		cmocka_unit_test(test_relative_numbers_ipv6),
 		cmocka_unit_test(test_midstream_client_first),
@@ -1560,7 +1595,8 @@ int main(void)
 		cmocka_unit_test(test_out_of_order),
 		cmocka_unit_test(test_out_of_order_fast_rtt),
 		cmocka_unit_test(test_out_of_order_midstream),
-		cmocka_unit_test(test_retransmission_kinds),
+		cmocka_unit_test(test_spurious_retransmission),
+		cmocka_unit_test(test_fast_retransmission),
 		cmocka_unit_test(test_duplicate_ack),
 		cmocka_unit_test(test_duplicate_ack_nothing_outstanding),
 		cmocka_unit_test(test_keep_alive),

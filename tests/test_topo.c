@@ -30,6 +30,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +46,7 @@
 
 static const char *skip_reason;
 static char run_dir[64];
+static pid_t children[8]; /* killed and reaped after every test */
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -606,6 +608,7 @@ static void test_tcp(void **state)
 	struct wire w;
 	pthread_t th;
 	struct topo *t;
+	struct timeval tmo = { .tv_sec = 10 };
 	int ps, ls, cs, as, one = 1, rcvbuf = 8 << 20;
 	static char buf[BULK + 1];
 	ssize_t got = 0, n;
@@ -627,9 +630,11 @@ static void test_tcp(void **state)
 	assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(listen(ls, 1), 0);
 	cs = socket_in(t, TOPO_CLIENT, SOCK_STREAM, 0);
+	assert_int_equal(setsockopt(cs, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)), 0);
 	assert_int_equal(connect(cs, (struct sockaddr *)&a, sizeof(a)), 0);
 	as = accept(ls, NULL, NULL);
 	assert_true(as >= 0);
+	assert_int_equal(setsockopt(as, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo)), 0);
 
 	snd.fd = as;
 	assert_int_equal(pthread_create(&th, NULL, send_bulk, &snd), 0);
@@ -690,18 +695,17 @@ static void test_free_kills(void **state)
 				pause();
 		}
 		close(p[1]);
+		children[h] = pid[h];
 		assert_int_equal(read(p[0], &c, 1), 1);
 		close(p[0]);
 	}
 	topo_free(t);
 	for (h = 0; h < TOPO_NHOSTS; h++) {
 		/* topo_free waits for them: the zombie is there at once. */
-		if (waitpid(pid[h], &status, WNOHANG) != pid[h]) {
-			kill(pid[h], SIGKILL);
-			waitpid(pid[h], &status, 0);
+		if (waitpid(pid[h], &status, WNOHANG) != pid[h])
 			fail_msg("pid %d in %s survived topo_free", (int)pid[h],
 				 topo_host_name((enum topo_host)h));
-		}
+		children[h] = 0;
 		assert_true(WIFSIGNALED(status));
 		assert_int_equal(WTERMSIG(status), SIGKILL);
 		assert_false(netns_in_use(ino[h]));
@@ -862,6 +866,7 @@ static void test_concurrent(void **state)
 			close(rep[i][0]);
 			concurrent_child(go[0], rep[i][1]);
 		}
+		children[i] = pid[i];
 		close(rep[i][1]);
 	}
 	close(go[0]);
@@ -876,6 +881,7 @@ static void test_concurrent(void **state)
 	close(go[1]); /* both are built: let them tear down */
 	for (i = 0; i < 2; i++) {
 		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+		children[i] = 0;
 		assert_true(WIFEXITED(status));
 		assert_int_equal(WEXITSTATUS(status), 0);
 	}
@@ -924,9 +930,11 @@ static void test_keep(void **state)
 		_exit(write(p[1], &r, sizeof(r)) == sizeof(r) ? 0 : 1);
 	}
 	close(p[1]);
+	children[0] = pid;
 	assert_int_equal(read(p[0], &r, sizeof(r)), sizeof(r));
 	close(p[0]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
+	children[0] = 0;
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
 	snprintf(path, sizeof(path), "/run/netns/%s-client", r.id);
@@ -963,6 +971,7 @@ static int test_setup(void **state)
 	if (!mkdtemp(run_dir))
 		return -1;
 	setenv("WIRELAB_RUN_DIR", run_dir, 1);
+	alarm(60); /* a hung test ends the program (its namespaces die with it) */
 	return 0;
 }
 
@@ -973,8 +982,17 @@ static int test_setup(void **state)
 static int test_teardown(void **state)
 {
 	char err[512];
+	size_t i;
 
 	(void)state;
+	alarm(0);
+	for (i = 0; i < sizeof(children) / sizeof(children[0]); i++) {
+		if (children[i] > 0) {
+			kill(children[i], SIGKILL);
+			waitpid(children[i], NULL, 0);
+		}
+		children[i] = 0;
+	}
 	if (registry_clean_stale(NULL, NULL, err, sizeof(err)) < 0)
 		fprintf(stderr, "warning: clean-up after the test: %s\n", err);
 	if (nftw(run_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0)

@@ -12,6 +12,16 @@
 # editcap makes the pcapng and mid-stream variants; the broken files are cut
 # with head -c; the non-TCP frames are built with python3's struct.
 # Needs: root, tcpdump, editcap, curl, nginx, python3, iptables.
+#
+# synth-*.pcap are not made here: they are the frames of tests/test_dissect.c,
+# which writes each test's frames when asked:
+#     WL_TEST_PCAP_DIR=tests/pcap build/tests/test_dissect
+#     rm tests/pcap/synth-not-tcp.pcap   (malformed frames: not for oracle.sh)
+# A test that fails stops writing at the failed check, so the files checked
+# in were written by a copy of the test whose cmocka assertions only print
+# (sed inserting `#define assert_int_equal(a, b) if ((a) != (b))
+# print_message(...)` and the like after <cmocka.h>), while tests still
+# failed on wirelab bugs; the frames are the same.
 set -eu
 
 if [ -z "${WL_MAKE_PCAPS_NETNS:-}" ]; then
