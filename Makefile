@@ -92,6 +92,9 @@ asan:
 	@$(MAKE) --no-print-directory SANITIZE=1 all
 	@B=build-asan sh tests/run.sh
 
+golden: all
+	@B=$(B) GOLDEN_UPDATE=1 sh tests/integration/golden.sh
+
 format:
 	clang-format -i $(wildcard harness/*.[ch] netns/*.[ch] labs/*.c tests/*.c)
 

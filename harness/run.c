@@ -9,7 +9,8 @@
  * Clean-up never depends on this process surviving: every object is in the
  * run registry before it exists, and a supervisor process, forked first,
  * waits for this one to end (however it ends: exit, Ctrl-C, SIGKILL) and
- * then removes whatever a dead run left (registry_clean_stale).
+ * then removes whatever a dead run left (registry_clean_unkept: a lab kept
+ * with --keep stays until `wirelab clean`).
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -67,7 +68,7 @@ static void supervisor_report(void *ctx, const char *line)
 static int supervisor_start(char *err, size_t errlen)
 {
 	int fds[2];
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	if (pipe2(fds, O_CLOEXEC)) {
 		snprintf(err, errlen, "cannot create the supervisor's pipe: %s", strerror(errno));
@@ -94,7 +95,12 @@ static int supervisor_start(char *err, size_t errlen)
 		do
 			r = read(fds[0], &b, 1);
 		while (r > 0 || (r < 0 && errno == EINTR));
-		if (registry_clean_stale(supervisor_report, NULL, e, sizeof(e)) < 0)
+		/* The pipe closes while the parent is still exiting, and the
+		 * registry rightly takes an exiting process for alive: wait until
+		 * it has died (this process is then reparented), 10 s at most. */
+		for (int i = 0; i < 10000 && getppid() == parent; i++)
+			usleep(1000);
+		if (registry_clean_unkept(supervisor_report, NULL, e, sizeof(e)) < 0)
 			fprintf(stderr, "wirelab: clean-up: %s\n", e);
 		_exit(0);
 	}

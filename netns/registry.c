@@ -10,9 +10,10 @@
  * recorded pid whose start time still matches (so a recycled pid is left
  * alone), or if it is inside a recorded namespace, identified by inode *and*
  * by the namespace cookie (SO_NETNS_COOKIE, socket(7)): nsfs inode numbers
- * are reused once a namespace is freed, the 64-bit cookie never is, so a
- * dead run's inode that now belongs to somebody else's namespace is never
- * taken for ours. A temp directory is removed only directly under the temp
+ * are reused once a namespace is freed, the 64-bit cookie never is (within a
+ * boot: a run of an earlier boot, told by the boot id in its owner file, has
+ * nothing killed), so a dead run's inode that now belongs to somebody else's
+ * namespace is never taken for ours. A temp directory is removed only directly under the temp
  * directory ($TMPDIR or /tmp) and when its name starts with the run id or
  * "wirelab-"; a mount only as /run/netns/<run-id>-*: a corrupt or hostile
  * registry line cannot make the cleaner delete or unmount anything else.
@@ -161,9 +162,26 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/* The first line of a small file, without its newline. */
+static int read_small(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
 /* ---- objects ---------------------------------------------------------- */
 
-enum obj_kind { OBJ_PID, OBJ_NETNS, OBJ_TMPDIR, OBJ_MOUNT, OBJ_UNKNOWN };
+enum obj_kind { OBJ_PID, OBJ_NETNS, OBJ_TMPDIR, OBJ_MOUNT, OBJ_KEPT, OBJ_UNKNOWN };
 
 struct obj {
 	enum obj_kind kind;
@@ -171,7 +189,7 @@ struct obj {
 	unsigned long long starttime;
 	unsigned long long ino;
 	unsigned long long cookie; /* 0: not recorded (kernel < 5.14) */
-	char *text;                /* tmpdir/mount path; the raw line if unknown */
+	char *text;		   /* tmpdir/mount path; the raw line if unknown */
 };
 
 struct objlist {
@@ -226,6 +244,10 @@ static int parse_line(const char *line, struct obj *o)
 	o->cookie = 0;
 	if (sscanf(line, "netns %255s %llu %n", name, &o->ino, &n) == 2 && line[n] == '\0') {
 		o->kind = OBJ_NETNS;
+		return 0;
+	}
+	if (!strcmp(line, "kept")) {
+		o->kind = OBJ_KEPT;
 		return 0;
 	}
 	if (!strncmp(line, "tmpdir ", 7) && line[7]) {
@@ -293,24 +315,54 @@ out:
 
 /* ---- run directories -------------------------------------------------- */
 
-/* 1: the owner recorded in <id>/owner is alive (same pid, same start time). */
-static int run_is_live(int basefd, const char *id)
+/* This boot's id (/proc/sys/kernel/random/boot_id, random(4)); "" if the
+ * kernel has none. */
+static void boot_id(char *buf, size_t len)
 {
-	char path[32], buf[128];
-	unsigned long long st;
-	ssize_t n;
-	int fd, pid;
+	char tmp[64];
+
+	buf[0] = '\0';
+	if (read_small("/proc/sys/kernel/random/boot_id", tmp, sizeof(tmp)) == 0)
+		snprintf(buf, len, "%.36s", tmp);
+}
+
+/* Reads <id>/owner: "<pid> <starttime> <boot id>". *same_boot is 0 only if
+ * the run was made before the last reboot: then none of its processes or
+ * namespaces can exist, and its pids and cookies (counted afresh every
+ * boot) may now name somebody else's. -1 if there is no owner to read. */
+static int read_owner(int basefd, const char *id, pid_t *pid, unsigned long long *st,
+		      int *same_boot)
+{
+	char path[32], buf[128], boot[40], now[40] = "";
+	int fd, p, n;
+	ssize_t r;
 
 	snprintf(path, sizeof(path), "%.6s/owner", id);
 	fd = openat(basefd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return -1;
+	r = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	if (sscanf(buf, "%d %llu", &pid, &st) != 2 || pid <= 0 || st == 0)
+	if (r <= 0)
+		return -1;
+	buf[r] = '\0';
+	n = sscanf(buf, "%d %llu %39s", &p, st, boot);
+	if (n < 2 || p <= 0)
+		return -1;
+	*pid = p;
+	boot_id(now, sizeof(now));
+	*same_boot = n < 3 || !now[0] || !strcmp(boot, now);
+	return 0;
+}
+
+/* 1: the owner of run <id> is alive (same boot, pid and start time). */
+static int run_is_live(int basefd, const char *id)
+{
+	unsigned long long st;
+	int same_boot;
+	pid_t pid;
+
+	if (read_owner(basefd, id, &pid, &st, &same_boot) < 0 || !same_boot || st == 0)
 		return 0;
 	return registry_proc_starttime(pid) == st;
 }
@@ -370,8 +422,8 @@ static int killset_wait(struct killset *ks, char *err, size_t errlen)
 		int r;
 
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		left = KILL_WAIT_MS - ((t.tv_sec - t0.tv_sec) * 1000 +
-				       (t.tv_nsec - t0.tv_nsec) / 1000000);
+		left = KILL_WAIT_MS -
+		       ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
 		do {
 			r = poll(&p, 1, left > 0 ? (int)left : 0);
 		} while (r < 0 && errno == EINTR);
@@ -430,91 +482,109 @@ out:
 	return ret;
 }
 
-/* Kills every process one of whose threads is in the namespace (ino, cookie).
- * The cookie is checked on the first match: a recycled inode number then
- * belongs to a namespace with another cookie and nothing is killed. */
+/* The first thread (as /proc/PID/task/TID/ns/net, in path) of a process
+ * other than us that is in the namespace with inode ino, from the /proc
+ * entry e. 1 found, 0 not. */
+static int task_in_netns(const struct dirent *e, pid_t self, unsigned long long ino, char *path,
+			 size_t len)
+{
+	pid_t pid = (pid_t)atoi(e->d_name);
+	struct dirent *te;
+	char tdir[64];
+	DIR *task;
+	int hit = 0;
+
+	if (pid <= 0 || pid == self)
+		return 0;
+	snprintf(tdir, sizeof(tdir), "/proc/%d/task", (int)pid);
+	task = opendir(tdir);
+	if (!task)
+		return 0;
+	while (!hit && (te = readdir(task))) {
+		struct stat st;
+
+		if (te->d_name[0] == '.')
+			continue;
+		snprintf(path, len, "%s/%s/ns/net", tdir, te->d_name);
+		hit = stat(path, &st) == 0 && (unsigned long long)st.st_ino == ino;
+	}
+	closedir(task);
+	return hit;
+}
+
+/* One scan of /proc for processes in the namespace o: SIGKILLs them, adds
+ * them to ks. The cookie is checked at the first match: if the inode now
+ * belongs to a namespace with another cookie (a reused inode number),
+ * nothing is killed. Returns the number killed, -1 if /proc is unreadable. */
+static int kill_netns_round(const char *id, const struct obj *o, struct killset *ks,
+			    void (*report)(void *, const char *), void *ctx)
+{
+	pid_t self = getpid();
+	struct dirent *e;
+	DIR *proc;
+	int confirmed = 0, found = 0;
+
+	proc = opendir("/proc");
+	if (!proc)
+		return -1;
+	while ((e = readdir(proc))) {
+		char nspath[64 + 256 + 8], line[128];
+		pid_t pid = (pid_t)atoi(e->d_name);
+		struct stat st;
+		int pfd;
+
+		if (!task_in_netns(e, self, o->ino, nspath, sizeof(nspath)))
+			continue;
+		if (!confirmed) {
+			unsigned long long c = 0;
+			int nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
+
+			if (nsfd < 0)
+				continue; /* gone meanwhile: try the next one */
+			if (netns_cookie(nsfd, &c) < 0 || c != o->cookie) {
+				close(nsfd);
+				break; /* somebody else's namespace now */
+			}
+			close(nsfd);
+			confirmed = 1;
+		}
+		/* The pidfd pins the process; re-checking its namespace after
+		 * opening it closes the window in which the pid could have
+		 * been recycled. */
+		pfd = pidfd_open_(pid);
+		if (pfd < 0)
+			continue;
+		if (stat(nspath, &st) < 0 || (unsigned long long)st.st_ino != o->ino ||
+		    pidfd_kill(pfd) < 0) {
+			close(pfd);
+			continue;
+		}
+		killset_add(ks, pid, pfd);
+		found++;
+		snprintf(line, sizeof(line), "%s: killed pid %d (in its namespace)", id, (int)pid);
+		if (report)
+			report(ctx, line);
+	}
+	closedir(proc);
+	return found;
+}
+
+/* Kills every process in the namespace o and waits for them; scans again
+ * (bounded) for any forked while the first scan ran. */
 static int kill_netns(const char *id, const struct obj *o, struct killset *ks,
 		      void (*report)(void *, const char *), void *ctx, int *count)
 {
-	int confirmed = 0, round, found;
+	int round, n = 0;
 
 	for (round = 0; round < SCAN_ROUNDS; round++) {
-		DIR *proc = opendir("/proc");
-		struct dirent *e;
-
-		if (!proc)
-			return -1;
-		found = 0;
-		while ((e = readdir(proc))) {
-			char tdir[64], nspath[64 + 256 + 8];
-			pid_t pid = (pid_t)atoi(e->d_name);
-			struct dirent *te;
-			DIR *task;
-			int hit = 0;
-
-			if (pid <= 0 || pid == getpid())
-				continue;
-			snprintf(tdir, sizeof(tdir), "/proc/%d/task", (int)pid);
-			task = opendir(tdir);
-			if (!task)
-				continue;
-			while (!hit && (te = readdir(task))) {
-				struct stat st;
-
-				if (te->d_name[0] == '.')
-					continue;
-				snprintf(nspath, sizeof(nspath), "%s/%s/ns/net", tdir, te->d_name);
-				if (stat(nspath, &st) == 0 && (unsigned long long)st.st_ino == o->ino)
-					hit = 1;
-			}
-			closedir(task);
-			if (!hit)
-				continue;
-			if (!confirmed) {
-				unsigned long long c = 0;
-				int nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
-
-				if (nsfd < 0)
-					continue;
-				if (netns_cookie(nsfd, &c) < 0 || c != o->cookie) {
-					close(nsfd);
-					closedir(proc);
-					return 0; /* somebody else's namespace now */
-				}
-				close(nsfd);
-				confirmed = 1;
-			}
-			{
-				/* The pidfd pins the process; re-checking its
-				 * namespace after opening it closes the window in
-				 * which the pid could have been recycled. */
-				int pfd = pidfd_open_(pid);
-				struct stat st;
-				char line[128];
-
-				if (pfd < 0)
-					continue;
-				if (stat(nspath, &st) < 0 ||
-				    (unsigned long long)st.st_ino != o->ino || pidfd_kill(pfd) < 0) {
-					close(pfd);
-					continue;
-				}
-				killset_add(ks, pid, pfd);
-				found++;
-				(*count)++;
-				snprintf(line, sizeof(line), "%s: killed pid %d (in its namespace)",
-					 id, (int)pid);
-				if (report)
-					report(ctx, line);
-			}
-		}
-		closedir(proc);
-		if (!found)
+		n = kill_netns_round(id, o, ks, report, ctx);
+		if (n <= 0)
 			break;
+		*count += n;
 		if (killset_wait(ks, NULL, 0) < 0)
 			break;
 	}
-	return 0;
+	return n < 0 ? -1 : 0;
 }
 
 /* ---- paths ------------------------------------------------------------ */
@@ -717,6 +787,7 @@ static int live_has(const struct objlist *live, const struct obj *o)
 			if (!strcmp(l->text, o->text))
 				return 1;
 			break;
+		case OBJ_KEPT:
 		case OBJ_UNKNOWN:
 			break;
 		}
@@ -725,22 +796,33 @@ static int live_has(const struct objlist *live, const struct obj *o)
 }
 
 /* Undoes the objects of one dead run, then removes its directory (kept if
- * anything could not be undone, so that a later clean tries again). */
-static int clean_run(int basefd, const char *id, const struct objlist *live,
+ * anything could not be undone, so that a later clean tries again). A run
+ * that left its lab up on purpose ("kept") is left alone unless all. */
+static int clean_run(int basefd, const char *id, const struct objlist *live, int all,
 		     void (*report)(void *, const char *), void *ctx, char *err, size_t errlen)
 {
 	struct objlist l = { 0 };
 	struct killset ks;
 	char line[LINE_MAX_LEN + 64], e2[256];
 	size_t i;
-	int count = 0, failed = 0, ret = -1;
+	unsigned long long owner_st;
+	pid_t owner;
+	int count = 0, failed = 0, same_boot, ret = -1;
 
 	ks.n = 0;
+	if (read_owner(basefd, id, &owner, &owner_st, &same_boot) < 0)
+		same_boot = 1; /* no owner: died before writing it, this boot */
 	if (objlist_load(basefd, id, &l, err, errlen) < 0)
 		goto out;
+	for (i = 0; i < l.n && !all; i++) {
+		if (l.v[i].kind == OBJ_KEPT) {
+			ret = 0;
+			goto out;
+		}
+	}
 
 	/* Processes first: they may hold the namespaces and temp dirs. */
-	for (i = 0; i < l.n; i++) {
+	for (i = 0; i < l.n && same_boot; i++) {
 		const struct obj *o = &l.v[i];
 		int pfd;
 
@@ -772,7 +854,7 @@ static int clean_run(int basefd, const char *id, const struct objlist *live,
 		seterr(err, errlen, "%s: %s", id, e2);
 		failed = 1;
 	}
-	for (i = 0; i < l.n; i++) {
+	for (i = 0; i < l.n && same_boot; i++) {
 		const struct obj *o = &l.v[i];
 
 		if (o->kind != OBJ_NETNS || o->cookie == 0 || live_has(live, o))
@@ -807,8 +889,7 @@ static int clean_run(int basefd, const char *id, const struct objlist *live,
 		if (l.v[i].kind != OBJ_UNKNOWN)
 			continue;
 		if (!failed)
-			seterr(err, errlen, "%s: cannot undo unknown object '%s'", id,
-			       l.v[i].text);
+			seterr(err, errlen, "%s: cannot undo unknown object '%s'", id, l.v[i].text);
 		failed = 1;
 	}
 	if (failed)
@@ -850,8 +931,8 @@ static int lock_base(int create, char *err, size_t errlen)
 	return fd;
 }
 
-static int clean_locked(int basefd, void (*report)(void *, const char *), void *ctx, char *err,
-			size_t errlen)
+static int clean_locked(int basefd, int all, void (*report)(void *, const char *), void *ctx,
+			char *err, size_t errlen)
 {
 	struct objlist live = { 0 };
 	char dead[256][8];
@@ -881,7 +962,7 @@ static int clean_locked(int basefd, void (*report)(void *, const char *), void *
 	}
 	for (i = 0; i < ndead; i++) {
 		char e2[LINE_MAX_LEN];
-		int n = clean_run(basefd, dead[i], &live, report, ctx, e2, sizeof(e2));
+		int n = clean_run(basefd, dead[i], &live, all, report, ctx, e2, sizeof(e2));
 
 		if (n < 0) {
 			if (!failed)
@@ -901,17 +982,29 @@ out:
 	return ret;
 }
 
-int registry_clean_stale(void (*report)(void *ctx, const char *line), void *ctx, char *err,
-			 size_t errlen)
+static int clean(int all, void (*report)(void *ctx, const char *line), void *ctx, char *err,
+		 size_t errlen)
 {
 	int fd, ret;
 
 	fd = lock_base(0, err, errlen);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
-	ret = clean_locked(fd, report, ctx, err, errlen);
+	ret = clean_locked(fd, all, report, ctx, err, errlen);
 	close(fd);
 	return ret;
+}
+
+int registry_clean_stale(void (*report)(void *ctx, const char *line), void *ctx, char *err,
+			 size_t errlen)
+{
+	return clean(1, report, ctx, err, errlen);
+}
+
+int registry_clean_unkept(void (*report)(void *ctx, const char *line), void *ctx, char *err,
+			  size_t errlen)
+{
+	return clean(0, report, ctx, err, errlen);
 }
 
 /* ---- one run ---------------------------------------------------------- */
@@ -919,7 +1012,7 @@ int registry_clean_stale(void (*report)(void *ctx, const char *line), void *ctx,
 int registry_open(struct registry **out, char *err, size_t errlen)
 {
 	struct registry *r = NULL;
-	char owner[64], e2[256];
+	char owner[128], e2[256], boot[40];
 	unsigned long long st;
 	int basefd = -1, fd = -1, made = 0, tries, ret = -1;
 
@@ -934,7 +1027,7 @@ int registry_open(struct registry **out, char *err, size_t errlen)
 		goto out;
 	/* Leftovers of dead runs never block a new run: its names are unique.
 	 * `wirelab clean` reports what could not be undone. */
-	(void)clean_locked(basefd, NULL, NULL, e2, sizeof(e2));
+	(void)clean_locked(basefd, 0, NULL, NULL, e2, sizeof(e2));
 
 	for (tries = 0; tries < RUN_ID_TRIES && !made; tries++) {
 		uint16_t rnd;
@@ -953,14 +1046,15 @@ int registry_open(struct registry **out, char *err, size_t errlen)
 		}
 	}
 	if (!made) {
-		seterr(err, errlen, "cannot create a run directory in %s: %d ids taken",
-		       base_dir(), RUN_ID_TRIES);
+		seterr(err, errlen, "cannot create a run directory in %s: %d ids taken", base_dir(),
+		       RUN_ID_TRIES);
 		goto out;
 	}
 	snprintf(r->dir, sizeof(r->dir), "%s/%s", base_dir(), r->id);
 
 	st = registry_proc_starttime(getpid());
-	snprintf(owner, sizeof(owner), "%d %llu\n", (int)getpid(), st);
+	boot_id(boot, sizeof(boot));
+	snprintf(owner, sizeof(owner), "%d %llu %s\n", (int)getpid(), st, boot[0] ? boot : "-");
 	snprintf(e2, sizeof(e2), "%s/owner", r->id);
 	fd = openat(basefd, e2, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 || write_all(fd, owner, strlen(owner)) < 0) {
@@ -1054,8 +1148,8 @@ void registry_close(struct registry *r)
 	if (r->objfd >= 0)
 		close(r->objfd);
 	/* A kept lab (topo cfg->keep) outlives the run: its records stay, so
-	 * that the next clean-up (`wirelab clean`, or the start of the next
-	 * run) finds a dead owner and removes the lab. */
+	 * that `wirelab clean` (registry_clean_stale) finds a dead owner and
+	 * removes the lab. */
 	if (!has_kept_mount(r)) {
 		basefd = open(base_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (basefd >= 0) {

@@ -58,10 +58,10 @@
 #define SO_NETNS_COOKIE 71 /* asm-generic/socket.h, Linux 5.14 */
 #endif
 
-#define NETNS_RUN_DIR "/run/netns" /* iproute2's, for `ip netns exec` */
-#define LAB_NET	      0xc6120000u  /* 198.18.0.0/15, RFC 2544 benchmarking range */
-#define LAB_MASK      0xfffe0000u
-#define KILL_WAIT_MS  5000
+#define NETNS_RUN_DIR  "/run/netns" /* iproute2's, for `ip netns exec` */
+#define LAB_NET	       0xc6120000u  /* 198.18.0.0/15, RFC 2544 benchmarking range */
+#define LAB_MASK       0xfffe0000u
+#define KILL_WAIT_MS   5000
 #define TBF_LATENCY_US 50000 /* queue limit: 50 ms at the rate, as tc-tbf(8)'s examples */
 
 struct topo {
@@ -180,8 +180,7 @@ static int sysctl_path(const char *key, char *path, size_t len)
 
 /* Writes key=value for the namespace the calling thread is in. On failure
  * errno tells why (EPERM, ENOENT, EINVAL...). */
-static int sysctl_set(const char *ns, const char *key, const char *value, char *err,
-		      size_t errlen)
+static int sysctl_set(const char *ns, const char *key, const char *value, char *err, size_t errlen)
 {
 	char path[256];
 	size_t len = strlen(value);
@@ -301,8 +300,7 @@ out:
  * with disable_ipv6=1 and never sends DAD, RS or MLD), the pinned sysctls,
  * lo up. Leaves one netlink and one ioctl socket bound to it. Always
  * returns the thread to b->orig. */
-static int host_init(struct topo *t, struct build *b, enum topo_host h, char *err,
-		     size_t errlen)
+static int host_init(struct topo *t, struct build *b, enum topo_host h, char *err, size_t errlen)
 {
 	const char *ns = t->nsname[h];
 	uint64_t cookie = 0;
@@ -677,8 +675,8 @@ static int veth_setup(struct topo *t, struct build *b, char *err, size_t errlen)
 		t->ifindex[h] = rtnl_link_get_ifindex(link[h]);
 		a = rtnl_link_get_addr(link[h]); /* not a reference */
 		if (!a || nl_addr_get_len(a) != sizeof(t->mac[h])) {
-			seterr(err, errlen, "cannot read the MAC address of %s in %s",
-			       t->ifname[h], t->nsname[h]);
+			seterr(err, errlen, "cannot read the MAC address of %s in %s", t->ifname[h],
+			       t->nsname[h]);
 			goto out;
 		}
 		memcpy(t->mac[h], nl_addr_get_binary_addr(a), sizeof(t->mac[h]));
@@ -723,7 +721,9 @@ out:
 /* Bind-mounts each namespace on /run/netns/<prefix>-<host>, as `ip netns
  * add` does for its own, so that `ip netns exec` finds it. Unlike iproute2
  * we do not turn /run/netns into a shared mount point: that would be a
- * change to the host's mount table that outlives the lab. */
+ * change to the host's mount table that outlives the lab. /run/netns itself
+ * is made if missing and left, as iproute2 leaves it: removing it could
+ * race with an `ip netns add` of somebody else. */
 static int keep_mount(struct topo *t, char *err, size_t errlen)
 {
 	int h;
@@ -759,8 +759,8 @@ static int keep_mount(struct topo *t, char *err, size_t errlen)
 
 /* ---- create ----------------------------------------------------------- */
 
-static int check_config(const struct topo_config *cfg, struct topo *t, struct build *b,
-			char *err, size_t errlen)
+static int check_config(const struct topo_config *cfg, struct topo *t, struct build *b, char *err,
+			size_t errlen)
 {
 	static const uint32_t defaults[TOPO_NHOSTS] = { 0xc6120001u, 0xc6120002u };
 	uint32_t a[TOPO_NHOSTS], mask;
@@ -770,8 +770,9 @@ static int check_config(const struct topo_config *cfg, struct topo *t, struct bu
 	b->prefixlen = cfg->prefixlen ? cfg->prefixlen : 24;
 	b->mtu = cfg->mtu ? cfg->mtu : 1500;
 	if (b->prefixlen < 15 || b->prefixlen > 31) {
-		seterr(err, errlen, "bad prefix length /%u: the lab network is 198.18.0.0/15, "
-				    "so /15 to /31",
+		seterr(err, errlen,
+		       "bad prefix length /%u: the lab network is 198.18.0.0/15, "
+		       "so /15 to /31",
 		       b->prefixlen);
 		return -1;
 	}
@@ -795,8 +796,9 @@ static int check_config(const struct topo_config *cfg, struct topo *t, struct bu
 		a[h] = ntohl(t->addr[h].s_addr);
 		inet_ntop(AF_INET, &t->addr[h], s, sizeof(s));
 		if ((a[h] & LAB_MASK) != LAB_NET) {
-			seterr(err, errlen, "bad address %s for %s: outside the lab network "
-					    "198.18.0.0/15",
+			seterr(err, errlen,
+			       "bad address %s for %s: outside the lab network "
+			       "198.18.0.0/15",
 			       s, topo_host_name((enum topo_host)h));
 			return -1;
 		}
@@ -810,8 +812,8 @@ static int check_config(const struct topo_config *cfg, struct topo *t, struct bu
 	return 0;
 }
 
-int topo_create(const struct topo_config *cfg, struct registry *reg, struct topo **out,
-		char *err, size_t errlen)
+int topo_create(const struct topo_config *cfg, struct registry *reg, struct topo **out, char *err,
+		size_t errlen)
 {
 	struct build b;
 	struct topo *t = NULL;
@@ -915,14 +917,12 @@ int topo_in_netns(const struct topo *t, enum topo_host h, int (*fn)(void *ctx), 
 		goto out;
 	}
 	if (setns(t->nsfd[h], CLONE_NEWNET) < 0) {
-		seterr(err, errlen, "cannot enter namespace %s: %s", t->nsname[h],
-		       strerror(errno));
+		seterr(err, errlen, "cannot enter namespace %s: %s", t->nsname[h], strerror(errno));
 		goto out;
 	}
 	ret = fn(ctx);
 	if (setns(self, CLONE_NEWNET) < 0) {
-		seterr(err, errlen, "cannot leave namespace %s: %s", t->nsname[h],
-		       strerror(errno));
+		seterr(err, errlen, "cannot leave namespace %s: %s", t->nsname[h], strerror(errno));
 		ret = -1;
 	}
 out:
@@ -951,6 +951,7 @@ static int in_our_netns(const struct topo *t, const struct stat *st)
  * inode) identifies them exactly. Bounded: a few scans, KILL_WAIT_MS each. */
 static void kill_inside(const struct topo *t)
 {
+	pid_t self = getpid();
 	int round;
 
 	for (round = 0; round < 5; round++) {
@@ -968,7 +969,7 @@ static void kill_inside(const struct topo *t)
 			DIR *task;
 			int hit = 0, pfd;
 
-			if (pid <= 0 || pid == getpid())
+			if (pid <= 0 || pid == self)
 				continue;
 			snprintf(tdir, sizeof(tdir), "/proc/%d/task", (int)pid);
 			task = opendir(tdir);
@@ -1016,7 +1017,16 @@ void topo_free(struct topo *t)
 		return;
 	kill_inside(t);
 	/* keep: the mounts (and with them the namespaces, the veth, the
-	 * addresses) outlive the run; `wirelab clean` removes them. */
+	 * addresses) outlive the run. "kept" tells the clean-up after this
+	 * run to leave them to `wirelab clean` (registry.h). */
+	if (t->keep && t->mnt_done[TOPO_CLIENT] && t->mnt_done[TOPO_PI]) {
+		char e[256];
+
+		if (registry_add(t->reg, e, sizeof(e), "kept") < 0) {
+			/* Unmarked, the lab goes with the run's clean-up:
+			 * not what was asked, but nothing leaks. */
+		}
+	}
 	for (h = TOPO_NHOSTS - 1; h >= 0 && !t->keep; h--) {
 		if (t->mnt_done[h])
 			umount2(t->mnt[h], MNT_DETACH);

@@ -3,7 +3,8 @@
  * Two network namespaces, "client" and "pi", joined by one veth pair, each
  * namespace held only by a file descriptor of this process (so it vanishes
  * with the run, even after SIGKILL), unless cfg->keep bind-mounts them under
- * /run/netns/<prefix>-<host> for `ip netns exec`.
+ * /run/netns/<prefix>-<host> for `ip netns exec`. <prefix> is the registry's
+ * run id.
  *
  * In each namespace: lo up; IPv6 off before the veth comes up; the veth end
  * named <prefix>-c0 / <prefix>-p0, MTU, address (/prefixlen), up; TSO, GSO,
@@ -32,20 +33,22 @@ struct topo_sysctl {
 
 struct topo_config {
 	struct in_addr addr[TOPO_NHOSTS]; /* 0.0.0.0: 198.18.0.1 / 198.18.0.2 */
-	unsigned prefixlen;               /* 0: 24 */
-	unsigned mtu;                     /* 0: 1500 */
-	uint64_t rate_bps;                /* 0: no limit; else TBF on both veth ends */
+	unsigned prefixlen;		  /* 0: 24 */
+	unsigned mtu;			  /* 0: 1500 */
+	uint64_t rate_bps;		  /* 0: no limit; else TBF on both veth ends */
 	const struct topo_sysctl *sysctls;
 	size_t nsysctls;
-	int keep; /* bind-mount the namespaces under /run/netns (recorded in reg) */
+	int keep; /* bind-mount the namespaces under /run/netns (recorded in reg);
+		   * they outlive topo_free and the run until `wirelab clean` */
 };
 
 struct topo;
 
 /* Builds the topology, recording each object in reg before making it.
- * On failure everything made so far is removed. *out is NULL on entry. */
-int topo_create(const struct topo_config *cfg, struct registry *reg, struct topo **out,
-		char *err, size_t errlen) __attribute__((warn_unused_result));
+ * On failure everything made so far is removed, kept or not. *out is NULL
+ * on entry. reg must outlive the topology (topo_free writes to it). */
+int topo_create(const struct topo_config *cfg, struct registry *reg, struct topo **out, char *err,
+		size_t errlen) __attribute__((warn_unused_result));
 
 int topo_netns_fd(const struct topo *t, enum topo_host h);
 const char *topo_ifname(const struct topo *t, enum topo_host h); /* its veth end */
@@ -60,8 +63,11 @@ int topo_in_netns(const struct topo *t, enum topo_host h, int (*fn)(void *ctx), 
 		  char *err, size_t errlen);
 
 /* Kills every process still inside the namespaces (by pid, found through
- * /proc/PID/ns/net), removes the bind mounts if any, closes the namespaces.
- * Accepts NULL. */
+ * /proc/PID/task/TID/ns/net; SIGKILL, then waits until each has exited but
+ * reaps none: a child of the caller stays a zombie for its owner), closes
+ * the namespaces. Without keep that is the end of them and of the veth.
+ * With keep the bind mounts stay, so the lab stays up, and "kept" is
+ * recorded in reg (registry.h). Accepts NULL. */
 void topo_free(struct topo *t);
 
 #endif

@@ -1239,6 +1239,26 @@ static void test_duplicate_ack_nothing_outstanding(void **state)
 	conv_free(&c);
 }
 
+/* A receiver with a closed window repeats its ACK: tshark 4.0 calls that a
+ * zero window, never a duplicate ACK (its rule needs a non-zero window). */
+static void test_duplicate_ack_zero_window(void **state)
+{
+	struct conv c;
+	const struct pkt *p;
+
+	(void)state;
+	conv_init(&c, "dup-ack-zero-window", 41234, 1000, 900000);
+	handshake(&c);
+	data(&c, C, 1000, 1, 1, 100);
+	c.win[S] = 0;
+	p = seg(&c, S, 100, ACK, 1, 101, NULL);
+	assert_int_equal(p->analysis, PKT_AN_ZERO_WINDOW);
+	p = seg(&c, S, 100, ACK, 1, 101, NULL);
+	assert_int_equal(field_int(p, "tcp.analysis.zero_window", 0), 1);
+	assert_no_field(p, "tcp.analysis.duplicate_ack", 0);
+	conv_free(&c);
+}
+
 /* A keep-alive: one byte (or none) at the next seq - 1. */
 static void test_keep_alive(void **state)
 {
@@ -1599,6 +1619,7 @@ int main(void)
 		cmocka_unit_test(test_fast_retransmission),
 		cmocka_unit_test(test_duplicate_ack),
 		cmocka_unit_test(test_duplicate_ack_nothing_outstanding),
+		cmocka_unit_test(test_duplicate_ack_zero_window),
 		cmocka_unit_test(test_keep_alive),
 		cmocka_unit_test(test_stream_numbering),
 		cmocka_unit_test(test_stream_from_syn_ack),

@@ -229,7 +229,7 @@ static void netns_of(pid_t pid, unsigned long long *ino, unsigned long long *coo
  * time) of a sleeper the dead run starts itself. */
 struct dead_plan {
 	const char *lines[16];
-	int grandchild;    /* start a sleeper and record it */
+	int grandchild;	   /* start a sleeper and record it */
 	int grandchild_ns; /* ... in a new namespace, recorded as netns, not pid */
 };
 
@@ -329,13 +329,12 @@ static void collect(void *ctx, const char *line)
 static void test_open_add_close(void **state)
 {
 	struct registry *reg = NULL;
-	char err[512], path[PATH_MAX], buf[1024], want[64];
-	const char *id;
+	char err[512], path[PATH_MAX], buf[1024], want[128], id[16], boot[64];
 	int i;
 
 	(void)state;
 	assert_int_equal(registry_open(&reg, err, sizeof(err)), 0);
-	id = registry_run_id(reg);
+	snprintf(id, sizeof(id), "%s", registry_run_id(reg)); /* outlives reg */
 	assert_int_equal(strlen(id), 6);
 	assert_memory_equal(id, "wl", 2);
 	for (i = 2; i < 6; i++)
@@ -343,8 +342,10 @@ static void test_open_add_close(void **state)
 
 	snprintf(path, sizeof(path), "%s/%s/owner", run_dir, id);
 	assert_int_equal(read_file(path, buf, sizeof(buf)), 0);
-	snprintf(want, sizeof(want), "%d %llu\n", (int)getpid(),
-		 registry_proc_starttime(getpid()));
+	assert_int_equal(read_file("/proc/sys/kernel/random/boot_id", boot, sizeof(boot)), 0);
+	boot[strcspn(boot, "\n")] = '\0';
+	snprintf(want, sizeof(want), "%d %llu %s\n", (int)getpid(),
+		 registry_proc_starttime(getpid()), boot);
 	assert_string_equal(buf, want);
 	assert_true(registry_proc_starttime(getpid()) > 0);
 
@@ -532,9 +533,8 @@ static void test_clean_netns(void **state)
 	assert_int_equal(registry_open(&live, err, sizeof(err)), 0);
 	in_live = sleeper(1);
 	netns_of(in_live, &ino, &cookie);
-	assert_int_equal(registry_add(live, err, sizeof(err), "netns live-ns %llu %llu", ino,
-				      cookie),
-			 0);
+	assert_int_equal(
+		registry_add(live, err, sizeof(err), "netns live-ns %llu %llu", ino, cookie), 0);
 	unrelated = sleeper(1);
 	netns_of(unrelated, &uino, &ucookie);
 
@@ -584,6 +584,77 @@ static void test_unknown_kind(void **state)
 	snprintf(path, sizeof(path), "%s/%s", run_dir, r.id);
 	rm_rf(path);
 	assert_int_equal(run_dir_entries(), 0);
+}
+
+/* A dead run marked "kept" (a lab left up on purpose) survives
+ * registry_clean_unkept and a new run's registry_open, and goes with
+ * registry_clean_stale. */
+static void test_kept(void **state)
+{
+	struct dead_plan plan = { 0 };
+	struct dead_result r;
+	char err[512], tmp[64], line[96];
+	int n;
+
+	(void)state;
+	make_tmpdir(tmp, sizeof(tmp), "wirelab-kept-");
+	snprintf(line, sizeof(line), "tmpdir %s", tmp);
+	plan.lines[0] = line;
+	plan.lines[1] = "kept";
+	dead_run(&plan, &r);
+	n = registry_clean_unkept(NULL, NULL, err, sizeof(err));
+	assert_int_equal(n, 0);
+	assert_true(exists(tmp));
+	assert_int_equal(run_dir_entries(), 1);
+	{
+		struct registry *reg = NULL;
+
+		assert_int_equal(registry_open(&reg, err, sizeof(err)), 0);
+		registry_close(reg);
+	}
+	assert_true(exists(tmp));
+	assert_int_equal(run_dir_entries(), 1);
+	n = registry_clean_stale(NULL, NULL, err, sizeof(err));
+	if (n < 0)
+		fail_msg("registry_clean_stale: %s", err);
+	assert_int_equal(n, 1);
+	assert_false(exists(tmp));
+	assert_int_equal(run_dir_entries(), 0);
+}
+
+/* A run of an earlier boot: its paths are removed, but a process that
+ * happens to have a recorded pid and start time now is not killed (after a
+ * reboot both start over). */
+static void test_earlier_boot(void **state)
+{
+	struct dead_plan plan = { 0 };
+	struct dead_result r;
+	char err[512], tmp[64], l_tmp[96], l_pid[64], path[PATH_MAX];
+	pid_t other;
+	int fd, n;
+
+	(void)state;
+	other = sleeper(0);
+	make_tmpdir(tmp, sizeof(tmp), "wirelab-boot-");
+	snprintf(l_tmp, sizeof(l_tmp), "tmpdir %s", tmp);
+	snprintf(l_pid, sizeof(l_pid), "pid %d %llu", (int)other, registry_proc_starttime(other));
+	plan.lines[0] = l_tmp;
+	plan.lines[1] = l_pid;
+	dead_run(&plan, &r);
+	snprintf(path, sizeof(path), "%s/%s/owner", run_dir, r.id);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_true(dprintf(fd, "1 1 00000000-0000-0000-0000-000000000000\n") > 0);
+	close(fd);
+
+	n = registry_clean_stale(NULL, NULL, err, sizeof(err));
+	if (n < 0)
+		fail_msg("registry_clean_stale: %s", err);
+	assert_int_equal(n, 1);
+	assert_false(exists(tmp));
+	assert_false(was_killed(other));
+	assert_int_equal(run_dir_entries(), 0);
+	end(other);
 }
 
 /* Many runs at once get distinct ids. */
@@ -673,6 +744,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_clean_dead_run, cleanup),
 		cmocka_unit_test_teardown(test_clean_netns, cleanup),
 		cmocka_unit_test_teardown(test_unknown_kind, cleanup),
+		cmocka_unit_test_teardown(test_kept, cleanup),
+		cmocka_unit_test_teardown(test_earlier_boot, cleanup),
 		cmocka_unit_test_teardown(test_unique_ids, cleanup),
 	};
 

@@ -1128,6 +1128,7 @@ static void test_captures_clean(void **state)
 		"tls-12-mtu400",    "tls-12-frag",	"tls-12-rsa",	 "tls-12-dhe",
 		"tls-13-aes128gcm", "tls-13-aes256gcm", "tls-13-chacha", "tls-13-big",
 		"tls-13-mtu400",    "tls-13-frag",	"tls-13-hrr",	 "tls-mismatch",
+		"tls-gnutls-12",    "tls-gnutls-13",
 	};
 
 	(void)state;

@@ -171,7 +171,7 @@ struct facts {
 	int naddr4, naddr6;
 	int neigh_state;
 	uint8_t neigh_mac[6];
-	int offload_on;     /* count of tso/gso/gro/tx-checksum features still on */
+	int offload_on; /* count of tso/gso/gro/tx-checksum features still on */
 	char offload_bad[64];
 	char disable_ipv6[3][8]; /* all, default, the veth */
 	char rmem[64], wmem[64], cc[32], autocork[8], sack[8], ecn[8], nometrics[8];
@@ -374,8 +374,8 @@ static const char *expected_cc(void)
 	assert_int_equal(read_file("/proc/sys/net/ipv4/tcp_allowed_congestion_control", allowed,
 				   sizeof(allowed)),
 			 0);
-	assert_int_equal(
-		read_file("/proc/sys/net/ipv4/tcp_congestion_control", dflt, sizeof(dflt)), 0);
+	assert_int_equal(read_file("/proc/sys/net/ipv4/tcp_congestion_control", dflt, sizeof(dflt)),
+			 0);
 	if (!strcmp(dflt, "cubic") || strstr(allowed, "cubic"))
 		return "cubic";
 	return "reno";
@@ -487,8 +487,7 @@ static int make_socket(void *arg)
 {
 	struct sock_req *r = arg;
 
-	r->fd = socket(r->type == SOCK_RAW ? AF_PACKET : AF_INET, r->type | SOCK_CLOEXEC,
-		       r->proto);
+	r->fd = socket(r->type == SOCK_RAW ? AF_PACKET : AF_INET, r->type | SOCK_CLOEXEC, r->proto);
 	return r->fd < 0 ? -1 : 0;
 }
 
@@ -818,8 +817,9 @@ static void test_rate(void **state)
 	registry_close(reg);
 }
 
-/* Child of test_concurrent: builds, reports, holds until told, tears down. */
-static void concurrent_child(int go, int report)
+/* Child of test_concurrent: waits for the start, builds, reports, holds
+ * until released (EOF on rel), tears down. */
+static void concurrent_child(int go, int rel, int report)
 {
 	struct topo_config cfg = { 0 };
 	struct registry *reg = NULL;
@@ -839,7 +839,7 @@ static void concurrent_child(int go, int report)
 	}
 	if (write(report, msg, strlen(msg) + 1) < 0)
 		code = 3;
-	if (read(go, &c, 1) < 0) /* EOF: the parent saw both built */
+	if (read(rel, &c, 1) != 0) /* EOF: the parent saw both built */
 		code = 4;
 	topo_free(t);
 	registry_close(reg);
@@ -850,27 +850,33 @@ static void concurrent_child(int go, int report)
  * with different run ids, and both tear down. */
 static void test_concurrent(void **state)
 {
-	int go[2], rep[2][2], i, status;
+	int go[2], rel[2], rep[2][2], i, status;
 	char id[2][64];
 	pid_t pid[2];
 
 	(void)state;
 	need_netns();
 	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(rel), 0);
 	for (i = 0; i < 2; i++) {
 		assert_int_equal(pipe(rep[i]), 0);
 		pid[i] = fork();
 		assert_true(pid[i] >= 0);
 		if (pid[i] == 0) {
 			close(go[1]);
+			close(rel[1]);
 			close(rep[i][0]);
-			concurrent_child(go[0], rep[i][1]);
+			if (i == 1)
+				close(rep[0][0]);
+			concurrent_child(go[0], rel[0], rep[i][1]);
 		}
 		children[i] = pid[i];
 		close(rep[i][1]);
 	}
 	close(go[0]);
+	close(rel[0]);
 	assert_int_equal(write(go[1], "gg", 2), 2); /* both start now */
+	close(go[1]);
 	for (i = 0; i < 2; i++) {
 		ssize_t n = read(rep[i][0], id[i], sizeof(id[i]));
 
@@ -878,7 +884,7 @@ static void test_concurrent(void **state)
 		id[i][n - 1] = '\0';
 		close(rep[i][0]);
 	}
-	close(go[1]); /* both are built: let them tear down */
+	close(rel[1]); /* both are built: let them tear down */
 	for (i = 0; i < 2; i++) {
 		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
 		children[i] = 0;
@@ -892,7 +898,8 @@ static void test_concurrent(void **state)
 }
 
 /* keep: the namespaces stay bound under /run/netns after the run, the run
- * directory stays, and the next clean-up removes both. */
+ * directory stays, registry_clean_unkept (a supervisor's clean-up) leaves
+ * them, and registry_clean_stale (`wirelab clean`) removes both. */
 static void test_keep(void **state)
 {
 	struct {
@@ -940,7 +947,14 @@ static void test_keep(void **state)
 	snprintf(path, sizeof(path), "/run/netns/%s-client", r.id);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal((unsigned long long)st.st_ino, r.ino); /* the very namespace */
-	assert_true(netns_in_use((ino_t)r.ino) == 0); /* held by the mount only */
+	assert_true(netns_in_use((ino_t)r.ino) == 0);		/* held by the mount only */
+	assert_int_equal(run_dir_entries(), 1);
+
+	n = registry_clean_unkept(NULL, NULL, err, sizeof(err));
+	if (n < 0)
+		fail_msg("registry_clean_unkept: %s", err);
+	assert_int_equal(n, 0);
+	assert_int_equal(stat(path, &st), 0); /* still up */
 	assert_int_equal(run_dir_entries(), 1);
 
 	n = registry_clean_stale(NULL, NULL, err, sizeof(err));

@@ -52,8 +52,8 @@ P=tests/pcap
 while IFS='|' read -r file frames msg; do
 	[ -n "$file" ] || continue
 	case $file in
-	'$dir') file=$tmp/a-directory.pcap ;;
-	'$missing') file=$missing ;;
+	@dir) file=$tmp/a-directory.pcap ;;
+	@missing) file=$missing ;;
 	*) file=$P/$file ;;
 	esac
 	reject "$frames" "wirelab: $file: $msg" show "$file"
@@ -70,8 +70,8 @@ bad-trunc.pcapng|9|after frame 9: truncated pcapng dump file; tried to read 92 b
 bad-magic.pcap|0|not a pcap or pcapng file (unknown file format)
 bad-empty.pcap|0|the capture holds no packets
 bad-linktype.pcap|0|unsupported link-layer type 147 (unknown)
-$dir|0|error reading dump file: Is a directory
-$missing|0|No such file or directory
+@dir|0|error reading dump file: Is a directory
+@missing|0|No such file or directory
 EOF
 
 # Readable captures in which `check` finds nothing to check.

@@ -7,11 +7,15 @@
 #     (tshark: tls.record.content_type under the opaque type; wirelab: "inner");
 #   - tls.handshake.type of every handshake message listed (wirelab: "hs");
 #   - tls.alert_message.desc of every alert (wirelab: "alert"[1]);
+#   - without a key log, the Info text of every packet that has TLS records
+#     ("Server Hello, Change Cipher Spec, Application Data", ...);
 #   - with the capture's key log (tls-NAME.keys; tshark -o tls.keylog_file),
 #     the HTTP request line found inside (method, uri, version).
 # The key log half needs `wirelab show --keylog`; until show has it, that
 # half is reported as not run and the clear half still decides.
-# Needs tshark (else SKIP). Exit 0 when every packet agrees.
+# tshark runs with its default preferences (an empty configuration
+# directory: no tls.keylog_file of the user's sneaks in). Needs tshark (a
+# declared dependency: ci/install-deps.sh). Exit 0 when every packet agrees.
 set -u
 B=${B:-build}
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,15 +23,18 @@ cd "$top" || exit 2
 W=${WIRELAB:-$B/wirelab}
 
 if ! command -v tshark >/dev/null 2>&1; then
-	echo "SKIP: tshark is not installed (apt-get install tshark)"
-	exit 0
+	echo "FAIL: tshark is not installed (a declared dependency: sh ci/install-deps.sh)"
+	exit 1
 fi
 if [ ! -x "$W" ]; then
 	echo "FAIL: $W is not built"
 	exit 1
 fi
-tmp=$(mktemp -d /tmp/wl-tls-oracle.XXXXXX)
+tmp=$(mktemp -d /tmp/wl-tls-oracle.XXXXXX) || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
+mkdir "$tmp/wsconf"
+WIRESHARK_CONFIG_DIR="$tmp/wsconf"
+export WIRESHARK_CONFIG_DIR
 
 # tshark's PDML -> "N rec=22,20,23/22 hs=2,8 alert=70 req=GET / HTTP/1.1"
 cat >"$tmp/pdml.awk" <<'EOF'
@@ -139,6 +146,17 @@ check() { # PCAP [KEYS]
 		fail=$((fail + 1))
 		return
 	fi
+	if [ -z "$keys" ]; then
+		# Info of the packets with records: tshark's column vs "info".
+		tshark -r "$pcap" -T fields -e frame.number -e _ws.col.Info 2>/dev/null |
+			awk -F'\t' 'NR == FNR { if ($0 ~ /rec=[0-9]/) tls[$1 + 0] = 1; next }
+				tls[$1 + 0] { sub(/ +$/, "", $2); print $1 " " $2 }' \
+				"$tmp/tshark" - >>"$tmp/tshark"
+		awk 'match($0, /"n": [0-9]+/) { n = substr($0, RSTART + 5, RLENGTH - 5) }
+			/"tls": \[/ && match($0, /"info": "[^"]*"/) {
+				i = substr($0, RSTART + 9, RLENGTH - 10); sub(/ +$/, "", i)
+				print n " " i }' "$tmp/json" >>"$tmp/wirelab"
+	fi
 	if ! diff -u "$tmp/tshark" "$tmp/wirelab" >"$tmp/diff"; then
 		echo "FAIL $label: wirelab and tshark disagree (- tshark, + wirelab):"
 		grep '^[-+][0-9]' "$tmp/diff" | head -20
@@ -146,7 +164,7 @@ check() { # PCAP [KEYS]
 		return
 	fi
 	ncap=$((ncap + 1))
-	npkt=$((npkt + $(wc -l <"$tmp/tshark")))
+	npkt=$((npkt + $(grep -c " rec=" "$tmp/tshark")))
 	echo "ok   $label ($(grep -c 'rec=[0-9]' "$tmp/tshark") packets with TLS records)"
 }
 

@@ -100,7 +100,7 @@ wait_port() { # URL
 	done
 }
 wait_port http://127.0.0.1:8080/hello.txt
-wait_port http://[::1]:8080/hello.txt
+wait_port "http://[::1]:8080/hello.txt"
 wait_port http://127.0.0.1:8000/hello.txt
 
 # ---- capturing ----

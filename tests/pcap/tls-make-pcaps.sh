@@ -6,12 +6,12 @@
 #
 # Everything happens in a network namespace of its own (unshare -n: only
 # `lo`, which vanishes with the script), between real peers nobody here
-# wrote: curl against nginx, openssl s_client against openssl s_server. The
-# server's certificate comes from harness/certgen.c (compiled here with a
-# five-line driver). Each capture tls-NAME.pcap has its key log beside it as
+# wrote: curl (OpenSSL) and wget (GnuTLS) against nginx, openssl s_client
+# against openssl s_server. The server's certificate comes from
+# harness/certgen.c (compiled here with a five-line driver). Each capture tls-NAME.pcap has its key log beside it as
 # tls-NAME.keys (SSLKEYLOGFILE / -keylogfile): throwaway keys of throwaway
 # certificates, made to be published.
-# Needs: root, cc, libssl-dev, tcpdump, curl, nginx, openssl.
+# Needs: root, cc, libssl-dev, tcpdump, curl, wget, nginx, openssl.
 set -eu
 
 if [ -z "${WL_MAKE_PCAPS_NETNS:-}" ]; then
@@ -162,6 +162,20 @@ curl_cap 12-big https://pi.lab:8443/big.txt --tlsv1.2 --tls-max 1.2 \
 # A 1.3-only client against a 1.2-only server: the fatal alert in clear.
 curl_cap mismatch https://pi.lab:8444/hello.txt --tlsv1.3
 rm -f "$out/tls-mismatch.keys"
+
+# Another TLS stack: wget is built with GnuTLS (which honours SSLKEYLOGFILE
+# too). No --resolve in wget: it asks for the address, so no SNI is sent.
+# --ciphers is a GnuTLS priority string (--secure-protocol=TLSv1_2 means
+# "1.2 or newer" to GnuTLS).
+wget_cap() { # NAME PRIORITY
+	rm -f "$out/tls-$1.keys"
+	cap_start "$out/tls-$1.pcap" 'tcp port 8443'
+	SSLKEYLOGFILE="$out/tls-$1.keys" wget -q -O /dev/null --no-check-certificate \
+		--ciphers="$2" https://127.0.0.1:8443/hello.txt || true
+	cap_stop
+}
+wget_cap gnutls-12 NORMAL:-VERS-ALL:+VERS-TLS1.2
+wget_cap gnutls-13 NORMAL:-VERS-ALL:+VERS-TLS1.3
 
 # A small MTU: the handshake records are cut across TCP segments (and lo
 # may not hand the capture one GSO super-packet: one segment per send).
