@@ -38,6 +38,8 @@ int capture_open(const char *path, struct capfile **out, char *err, size_t errle
 		 * file format"); name the file in front of them. */
 		if (strstr(ebuf, "unknown file format"))
 			snprintf(err, errlen, "%s: not a pcap or pcapng file (%s)", path, ebuf);
+		else if (!strncmp(ebuf, path, strlen(path)))
+			snprintf(err, errlen, "%s", ebuf); /* libpcap named the file */
 		else
 			snprintf(err, errlen, "%s: %s", path, ebuf);
 		goto fail;

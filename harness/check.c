@@ -40,9 +40,11 @@ int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
 					      { "stream", required_argument, NULL, 's' },
+					      { "keylog", required_argument, NULL, 'k' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
-	static const char usage[] = "check LAB CAPTURE [--json] [--stream N]";
+	static const char usage[] = "check LAB CAPTURE [--json] [--stream N] [--keylog F]";
+	const char *keylog = NULL;
 	struct lab *lab = NULL;
 	struct trace *tr = NULL;
 	struct claim_result *res = NULL;
@@ -51,7 +53,7 @@ int cmd_check(int argc, char **argv)
 	int json = 0, c, ret = EXIT_INPUT;
 	long stream = -1;
 
-	while ((c = getopt_long(argc, argv, "js:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "js:k:h", opts, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -66,6 +68,9 @@ int cmd_check(int argc, char **argv)
 				return EXIT_INPUT;
 			}
 			break;
+		case 'k':
+			keylog = optarg;
+			break;
 		case 'h':
 			printf("usage: wirelab %s\n", usage);
 			return 0;
@@ -75,6 +80,8 @@ int cmd_check(int argc, char **argv)
 	}
 	if (optind != argc - 2)
 		return cli_usage(usage);
+	if (cli_use_keylog(keylog))
+		return EXIT_INPUT;
 	if (cli_load_lab(argv[optind], &lab, err, sizeof(err)) ||
 	    trace_load(argv[optind + 1], lab->kind, (int32_t)stream, &tr, err, sizeof(err)) ||
 	    claim_eval_all(lab, tr, &res, err, sizeof(err))) {
@@ -100,5 +107,6 @@ out:
 		claim_results_free(res, lab->nclaims);
 	trace_free(tr);
 	lab_free(lab);
+	cli_use_keylog(NULL);
 	return ret;
 }

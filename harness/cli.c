@@ -1,6 +1,8 @@
 /* harness/cli.c — paths, lab lookup and usage for the subcommands. */
 #include "harness/cli.h"
 
+#include "harness/keylog.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -156,4 +158,27 @@ void cli_free_ids(char **ids, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(ids[i]);
 	free(ids);
+}
+
+static struct keylog *active_keylog;
+
+int cli_use_keylog(const char *path)
+{
+	char err[512];
+	const char *problem;
+
+	dissect_tls_set_keylog(NULL);
+	keylog_free(active_keylog);
+	active_keylog = NULL;
+	if (!path)
+		return 0;
+	if (keylog_load(path, &active_keylog, err, sizeof(err))) {
+		fprintf(stderr, "wirelab: %s\n", err);
+		return -1;
+	}
+	problem = keylog_problem(active_keylog);
+	if (problem)
+		fprintf(stderr, "wirelab: warning: %s\n", problem);
+	dissect_tls_set_keylog(active_keylog);
+	return 0;
 }

@@ -26,6 +26,10 @@ int cli_load_lab(const char *id, struct lab **out, char *err, size_t errlen);
 /* The ids of every lab, sorted; *ids is malloc'd, each string too. */
 int cli_lab_ids(char ***ids, size_t *n, char *err, size_t errlen);
 void cli_free_ids(char **ids, size_t n);
+/* Decrypts TLS with the NSS key log at path from now on (NULL: stop and
+ * free). A warning goes to stderr if the log has lines it cannot use;
+ * an unreadable file is an error line and -1. */
+int cli_use_keylog(const char *path);
 /* Colour only on a TTY and without NO_COLOR. */
 int cli_color(int fd);
 

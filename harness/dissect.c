@@ -8,11 +8,14 @@
  *     acknowledgment number minus one (RFC 9293 3.4: the ISN is consumed by
  *     the SYN, "the ghost byte");
  *   - a segment that carries data or SYN/FIN and starts below the highest
- *     sequence number seen from its side is a retransmission, or out-of-order
- *     when it fills a hole within 3 ms of the segment that opened the hole;
- *   - a pure ACK repeating the previous ACK number and window of its side is
- *     a duplicate ACK; a segment of at most one byte one below the next
- *     expected sequence number is a keep-alive.
+ *     sequence number seen from its side is sent again: a fast
+ *     retransmission if it follows two duplicate ACKs for it within 20 ms,
+ *     out-of-order if it comes within the connection's first RTT (3 ms
+ *     without a handshake) of the highest one, else a retransmission,
+ *     spurious when the peer had already acknowledged it;
+ *   - a pure ACK with the side's next sequence number, last ACK number and
+ *     last (non-zero) window is a duplicate ACK; a segment of at most one
+ *     byte one below the next expected sequence number is a keep-alive.
  */
 #include "harness/dissect.h"
 
@@ -40,7 +43,8 @@ enum {
 
 #define REASM_MAX   (1u << 20) /* bytes a dissector may leave pending per side */
 #define PENDING_MAX 16         /* out-of-order segments kept per side */
-#define OOO_WINDOW_US 3000     /* Wireshark's out-of-order threshold */
+#define OOO_WINDOW_US 3000     /* out-of-order threshold without a handshake */
+#define FAST_RETRANS_US 20000  /* a fast retransmission follows its dup ACKs within */
 
 /* Found by their first bytes. */
 static const struct proto *const protos[] = { &proto_http, &proto_ssh, &proto_tls };
@@ -71,6 +75,8 @@ struct half {
 	int64_t max_ts;
 	int ack_set;
 	uint32_t last_ack;
+	int64_t last_ack_ts;
+	unsigned dupacks; /* duplicate ACKs in a row */
 	uint16_t last_win;
 	int fin, rst;
 	int wscale; /* -1: no SYN seen; -2: SYN without WS; else the shift */
@@ -92,6 +98,7 @@ struct stream {
 	const struct proto *proto;
 	void *pstate;
 	unsigned carries;
+	int64_t syn_ts, first_rtt_us;
 	struct stream *hnext; /* hash chain */
 };
 
@@ -311,7 +318,7 @@ trunc:
 
 /* Leaves tcp bounded by the IP payload; returns 1 for TCP, 0 for other
  * protocols (info set), -1 for a truncated/invalid header (err set). */
-static int ipv4_decode(struct rd *r, struct pkt *p, struct rd *tcp, uint32_t *l4len)
+static int ipv4_decode(struct rd *r, uint32_t wire, struct pkt *p, struct rd *tcp, uint32_t *l4len)
 {
 	uint8_t vihl, ttl, proto;
 	uint16_t total, frag;
@@ -333,6 +340,15 @@ static int ipv4_decode(struct rd *r, struct pkt *p, struct rd *tcp, uint32_t *l4
 	p->ipver = 4;
 	p->ttl = ttl;
 	p->iplen = total;
+	/* More than the frame carried on the wire: an invalid header (not a
+	 * capture cut short), read as far as the frame goes, as tshark does. */
+	if (total > wire) {
+		snprintf(p->err, sizeof(p->err), "ipv4: total length %u exceeds the frame (%u bytes)",
+			 total, wire);
+		if (wire < ihl)
+			return -1;
+		total = (uint16_t)wire;
+	}
 	/* Bound by the declared total length (Ethernet may pad short frames);
 	 * a capture cut by the snaplen leaves less: the TCP layer says so. */
 	struct rd body = *r;
@@ -356,7 +372,7 @@ static int ipv4_decode(struct rd *r, struct pkt *p, struct rd *tcp, uint32_t *l4
 	return 1;
 }
 
-static int ipv6_decode(struct rd *r, struct pkt *p, struct rd *tcp, uint32_t *l4len)
+static int ipv6_decode(struct rd *r, uint32_t wire, struct pkt *p, struct rd *tcp, uint32_t *l4len)
 {
 	uint32_t vtcfl;
 	uint16_t plen;
@@ -375,6 +391,11 @@ static int ipv6_decode(struct rd *r, struct pkt *p, struct rd *tcp, uint32_t *l4
 	p->ipver = 6;
 	p->ttl = hlim;
 	p->iplen = (uint16_t)(plen + 40 > 0xffff ? 0xffff : plen + 40);
+	if ((uint32_t)plen + 40 > wire) {
+		snprintf(p->err, sizeof(p->err),
+			 "ipv6: payload length %u exceeds the frame (%u bytes)", plen, wire);
+		plen = (uint16_t)(wire >= 40 ? wire - 40 : 0);
+	}
 	if (rd_left(&ip) > plen)
 		ip.end = ip.p + plen;
 	const uint8_t *l4start = ip.p;
@@ -546,10 +567,11 @@ static int seq_lt(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) < 0;
 }
 
-static void analyse(struct half *fwd, struct half *rev, struct pkt *p)
+static void analyse(struct stream *st, struct half *fwd, struct half *rev, struct pkt *p)
 {
 	uint32_t seglen = p->len + !!(p->flags & TCPF_SYN) + !!(p->flags & TCPF_FIN);
 	uint32_t end = p->seq_raw + seglen;
+	int ctl = p->flags & (TCPF_SYN | TCPF_FIN | TCPF_RST);
 
 	if (!fwd->base_set) {
 		fwd->base = p->flags & TCPF_SYN ? p->seq_raw : p->seq_raw - 1;
@@ -564,26 +586,43 @@ static void analyse(struct half *fwd, struct half *rev, struct pkt *p)
 	if (p->ack_valid)
 		p->ack = p->ack_raw - rev->base;
 
-	if (fwd->max_set && seglen <= 1 && p->seq_raw == fwd->max_end - 1 &&
-	    !(p->flags & (TCPF_SYN | TCPF_FIN | TCPF_RST))) {
-		p->analysis |= PKT_AN_KEEP_ALIVE;
-	} else if (fwd->max_set && seglen > 0 && seq_lt(p->seq_raw, fwd->max_end) &&
-		   !(p->flags & TCPF_RST)) {
-		/* Filling a hole soon after the hole opened is reordering;
-		 * anything else below the highest seq is sent again. */
-		int fills_hole = fwd->next_set && !seq_lt(p->seq_raw, fwd->next) &&
-				 seq_lt(p->seq_raw, fwd->max_end) && fwd->npending > 0;
+	/* The connection's first RTT: SYN to the ACK that ends the handshake. */
+	if ((p->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN && !st->syn_ts)
+		st->syn_ts = p->ts_us;
+	else if (st->syn_ts && !st->first_rtt_us && !(p->flags & TCPF_SYN) &&
+		 (p->flags & TCPF_ACK) && p->dir == PKT_DIR_CLIENT)
+		st->first_rtt_us = p->ts_us - st->syn_ts;
 
-		if (fills_hole && p->ts_us - fwd->max_ts < OOO_WINDOW_US)
+	if (fwd->max_set && seglen <= 1 && p->seq_raw == fwd->max_end - 1 && !ctl) {
+		p->analysis |= PKT_AN_KEEP_ALIVE;
+	} else if (fwd->max_set && seglen > 0 && seq_lt(p->seq_raw, fwd->max_end)) {
+		/* Below the highest sequence number seen: sent again, in the
+		 * order Wireshark tells the kinds apart. */
+		int64_t ooo = st->first_rtt_us ? st->first_rtt_us : OOO_WINDOW_US;
+
+		if (rev->dupacks >= 2 && rev->last_ack == p->seq_raw &&
+		    p->ts_us - rev->last_ack_ts < FAST_RETRANS_US) {
+			p->analysis |= PKT_AN_RETRANSMISSION | PKT_AN_FAST_RETRANSMISSION;
+		} else if (p->ts_us - fwd->max_ts < ooo && fwd->max_end != end) {
 			p->analysis |= PKT_AN_OUT_OF_ORDER;
-		else
+		} else {
 			p->analysis |= PKT_AN_RETRANSMISSION;
+			/* data the peer had already acknowledged */
+			if (p->len && rev->ack_set && !seq_lt(rev->last_ack, end))
+				p->analysis |= PKT_AN_SPURIOUS_RETRANSMISSION;
+		}
 	}
-	if (p->len == 0 && !(p->flags & (TCPF_SYN | TCPF_FIN | TCPF_RST)) && p->ack_valid &&
-	    fwd->ack_set && p->ack_raw == fwd->last_ack && p->win == fwd->last_win &&
-	    !(p->analysis & PKT_AN_KEEP_ALIVE) && rev->max_set && rev->max_end != p->ack_raw)
+	/* RFC 5681 2: an ACK that acknowledges nothing new, carries nothing
+	 * and keeps the window: a duplicate (Wireshark's rule). */
+	if (seglen == 0 && !ctl && p->ack_valid && p->win != 0 && fwd->ack_set &&
+	    p->win == fwd->last_win && fwd->max_set && p->seq_raw == fwd->max_end &&
+	    p->ack_raw == fwd->last_ack) {
 		p->analysis |= PKT_AN_DUP_ACK;
-	if (p->win == 0 && !(p->flags & (TCPF_SYN | TCPF_FIN | TCPF_RST)))
+		fwd->dupacks++;
+	} else if (p->ack_valid && (!fwd->ack_set || p->ack_raw != fwd->last_ack || seglen)) {
+		fwd->dupacks = 0;
+	}
+	if (p->win == 0 && !ctl)
 		p->analysis |= PKT_AN_ZERO_WINDOW;
 
 	if (!fwd->max_set || seq_lt(fwd->max_end, end)) {
@@ -592,6 +631,8 @@ static void analyse(struct half *fwd, struct half *rev, struct pkt *p)
 		fwd->max_set = 1;
 	}
 	if (p->ack_valid) {
+		if (!fwd->ack_set || p->ack_raw != fwd->last_ack || (p->analysis & PKT_AN_DUP_ACK))
+			fwd->last_ack_ts = p->ts_us;
 		fwd->last_ack = p->ack_raw;
 		fwd->last_win = p->win;
 		fwd->ack_set = 1;
@@ -874,13 +915,13 @@ static int tcp_decode(struct dissect *d, struct rd *r, uint32_t l4len, struct pk
 		snprintf(p->err, sizeof(p->err), "tcp: invalid data offset %u", p->hdrlen);
 		return 0;
 	}
-	if (rd_sub(r, p->hdrlen - 20u, &opt)) {
-		snprintf(p->err, sizeof(p->err), "tcp: truncated options");
-		return 0;
-	}
 	if (l4len < p->hdrlen) {
 		snprintf(p->err, sizeof(p->err), "tcp: header length %u beyond the IP payload (%u)",
 			 p->hdrlen, l4len);
+		return 0;
+	}
+	if (rd_sub(r, p->hdrlen - 20u, &opt)) {
+		snprintf(p->err, sizeof(p->err), "tcp: truncated options");
 		return 0;
 	}
 	p->is_tcp = 1;
@@ -913,7 +954,7 @@ static int tcp_decode(struct dissect *d, struct rd *r, uint32_t l4len, struct pk
 	p->win_scaled = p->win;
 	if (!(flags & TCPF_SYN) && s->h[dir].wscale >= 0 && s->h[!dir].wscale >= 0)
 		p->win_scaled = (uint32_t)p->win << s->h[dir].wscale;
-	analyse(&s->h[dir], &s->h[!dir], p);
+	analyse(s, &s->h[dir], &s->h[!dir], p);
 	if (sack_fields(p, &to, &s->h[!dir]))
 		return -1;
 	if (avail < p->len) {
@@ -973,7 +1014,13 @@ int dissect_frame(struct dissect *d, int64_t ts_us, uint32_t wirelen, const uint
 			snprintf(p->info, sizeof(p->info), "not IP");
 		return 0;
 	}
-	ret = et == 0x0800 ? ipv4_decode(&r, p, &l4, &l4len) : ipv6_decode(&r, p, &l4, &l4len);
+	/* What the frame had on the wire from the IP header on (wirelen
+	 * counts bytes a snaplen cut off; they were sent). */
+	size_t link = (size_t)(r.p - data);
+	uint32_t wire = wirelen > link ? wirelen - (uint32_t)link : 0;
+
+	ret = et == 0x0800 ? ipv4_decode(&r, wire, p, &l4, &l4len)
+			   : ipv6_decode(&r, wire, p, &l4, &l4len);
 	if (ret <= 0)
 		return 0;
 	return tcp_decode(d, &l4, l4len, p);

@@ -82,6 +82,7 @@ enum body_kind { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_TO_CLOSE };
 struct http_side {
 	/* the message whose body is being read */
 	int in_body;
+	int is_response;     /* the message is a response (its start line says) */
 	enum body_kind body;
 	uint64_t left;       /* BODY_LENGTH: bytes to go; chunked: of this chunk */
 	int chunk_state;     /* 0 size line, 1 data, 2 CRLF after data, 3 trailers */
@@ -112,29 +113,34 @@ static void ws_accept_for(const char *key, char out[32])
 	EVP_EncodeBlock((unsigned char *)out, md, SHA_DIGEST_LENGTH);
 }
 
+/* A request line or a status line, whichever side sent it: a capture that
+ * starts mid-connection may show the server's bytes first. */
 static int http_detect(const uint8_t *data, size_t len, int dir)
 {
 	static const char *const methods[] = { "GET ",    "POST ",  "HEAD ",    "PUT ",
 					       "DELETE ", "PATCH ", "OPTIONS ", "CONNECT ",
 					       "TRACE " };
-	const char *want;
 	size_t n;
+	int undecided = 0;
 
-	if (dir == PKT_DIR_SERVER) {
-		want = "HTTP/1.";
-		n = len < 7 ? len : 7;
-		if (memcmp(data, want, n))
-			return 0;
-		return len < 7 ? -1 : 1;
+	(void)dir;
+	n = len < 7 ? len : 7;
+	if (!memcmp(data, "HTTP/1.", n)) {
+		if (len >= 7)
+			return 1;
+		undecided = 1;
 	}
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
 		size_t ml = strlen(methods[i]);
 
 		n = len < ml ? len : ml;
-		if (!memcmp(data, methods[i], n))
-			return len < ml ? -1 : 1;
+		if (!memcmp(data, methods[i], n)) {
+			if (len >= ml)
+				return 1;
+			undecided = 1;
+		}
 	}
-	return 0;
+	return undecided ? -1 : 0;
 }
 
 static void *http_open(void)
@@ -185,7 +191,8 @@ static int add_word(struct pkt *p, const char *name, const char **cur, const cha
 }
 
 /* Lists one message: its start line and fields, parsed from the kept head. */
-static int list_message(struct pkt *p, int dir, const char *head, size_t hlen, uint64_t body_len)
+static int list_message(struct pkt *p, int is_response, const char *head, size_t hlen,
+			uint64_t body_len)
 {
 	const char *line = head, *end = head + hlen;
 	const char *eol = memchr(line, '\n', hlen);
@@ -193,9 +200,9 @@ static int list_message(struct pkt *p, int dir, const char *head, size_t hlen, u
 	const char *cur = line, *l0end = line + l0;
 
 	if (pkt_add_group(p, "http") ||
-	    pkt_add_int(p, dir == PKT_DIR_CLIENT ? "http.request" : "http.response", 1))
+	    pkt_add_int(p, is_response ? "http.response" : "http.request", 1))
 		return -1;
-	if (dir == PKT_DIR_CLIENT) {
+	if (!is_response) {
 		if (add_word(p, "http.request.method", &cur, l0end) ||
 		    add_word(p, "http.request.uri", &cur, l0end) ||
 		    pkt_add_str(p, "http.request.version", cur, (size_t)(l0end - cur)))
@@ -225,7 +232,7 @@ static int list_message(struct pkt *p, int dir, const char *head, size_t hlen, u
 
 		if (tl == 0)
 			break;
-		if (pkt_add_str(p, dir == PKT_DIR_CLIENT ? "http.request.line" : "http.response.line",
+		if (pkt_add_str(p, is_response ? "http.response.line" : "http.request.line",
 				line, ll))
 			return -1;
 		if (colon) {
@@ -306,7 +313,8 @@ static int start_message(struct http_state *s, int dir, const uint8_t *data, siz
 	sd->body_len = 0;
 	sd->chunk_state = 0;
 	sd->in_body = 1;
-	if (dir == PKT_DIR_SERVER) {
+	sd->is_response = hl >= 5 && !memcmp(h, "HTTP/", 5);
+	if (sd->is_response) {
 		if (hl < 12 || memcmp(h, "HTTP/1.", 7))
 			pkt_proto_error(p, "http: malformed status line");
 		else
@@ -323,7 +331,7 @@ static int start_message(struct http_state *s, int dir, const uint8_t *data, siz
 		}
 	}
 	s->accept_check = 0;
-	if (dir == PKT_DIR_SERVER && code == 101 && s->ws_key[0]) {
+	if (sd->is_response && code == 101 && s->ws_key[0]) {
 		ws_accept_for(s->ws_key, s->accept_want);
 		v = header_value(h, hl, "Sec-WebSocket-Accept", &vl);
 		s->accept_check = v && vl == strlen(s->accept_want) &&
@@ -331,7 +339,7 @@ static int start_message(struct http_state *s, int dir, const uint8_t *data, siz
 					  ? 1
 					  : -1;
 	}
-	if (dir == PKT_DIR_SERVER &&
+	if (sd->is_response &&
 	    ((code >= 100 && code < 200) || code == 204 || code == 304 || s->head_requests > 0)) {
 		if (s->head_requests > 0 && code >= 200)
 			s->head_requests--;
@@ -358,7 +366,7 @@ static int start_message(struct http_state *s, int dir, const uint8_t *data, siz
 		sd->left = n;
 		return 0;
 	}
-	sd->body = dir == PKT_DIR_SERVER ? BODY_TO_CLOSE : BODY_NONE;
+	sd->body = sd->is_response ? BODY_TO_CLOSE : BODY_NONE;
 	return 0;
 }
 
@@ -469,11 +477,11 @@ static size_t http_feed(void *st, int dir, const uint8_t *data, size_t len, stru
 		used += n;
 		if (!done)
 			return used;
-		if (list_message(p, dir, sd->head, sd->head_len, sd->body_len))
+		if (list_message(p, sd->is_response, sd->head, sd->head_len, sd->body_len))
 			return (size_t)-1;
 		if (s->ws_requested)
 			io->carries |= 1u << TRACE_WEBSOCKET;
-		if (dir == PKT_DIR_SERVER && s->accept_check) {
+		if (sd->is_response && s->accept_check) {
 			if (pkt_add_int(p, "http.sec_websocket_accept_valid", s->accept_check > 0))
 				return (size_t)-1;
 			if (s->accept_check < 0 &&
@@ -526,7 +534,7 @@ static int http_fin(void *st, int dir, struct pkt *p)
 
 	if (!sd->in_body || sd->body != BODY_TO_CLOSE)
 		return 0;
-	if (list_message(p, dir, sd->head, sd->head_len, sd->body_len))
+	if (list_message(p, sd->is_response, sd->head, sd->head_len, sd->body_len))
 		return -1;
 	free(sd->head);
 	sd->head = NULL;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "harness/cli.h"
+#include "harness/keylog.h"
 #include "harness/show.h"
 
 static int cmd_help(int argc, char **argv);
@@ -26,32 +27,43 @@ static int cmd_version(int argc, char **argv)
 static int cmd_show(int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "keylog", required_argument, NULL, 'k' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
+	static const char usage[] = "show CAPTURE [--json] [--keylog F]";
 	enum show_format fmt = SHOW_TEXT;
+	const char *keylog = NULL;
 	char err[512];
-	int c;
+	int c, ret = EXIT_INPUT;
 
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jk:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			fmt = SHOW_JSON;
 			break;
+		case 'k':
+			keylog = optarg;
+			break;
 		case 'h':
-			puts("usage: wirelab show CAPTURE [--json]");
+			printf("usage: wirelab %s\n", usage);
 			return 0;
 		default:
-			return cli_usage("show CAPTURE [--json]");
+			return cli_usage(usage);
 		}
 	}
 	if (optind != argc - 1)
-		return cli_usage("show CAPTURE [--json]");
+		return cli_usage(usage);
+	if (cli_use_keylog(keylog))
+		return EXIT_INPUT;
 	if (show_capture(argv[optind], fmt, stdout, err, sizeof(err))) {
 		fflush(stdout);
 		fprintf(stderr, "wirelab: %s\n", err);
-		return 2;
+		goto out;
 	}
-	return 0;
+	ret = 0;
+out:
+	cli_use_keylog(NULL);
+	return ret;
 }
 
 static const struct command {
@@ -63,9 +75,9 @@ static const struct command {
 	{ "list", cmd_list, "list", "every lab: id, title, claim count" },
 	{ "run", cmd_run, "run [LAB...] [--out DIR] [--json F] [--junit F] [--keep]",
 	  "run labs in fresh namespaces, capture, check the claims (root)" },
-	{ "check", cmd_check, "check LAB CAPTURE [--json] [--stream N]",
+	{ "check", cmd_check, "check LAB CAPTURE [--json] [--stream N] [--keylog F]",
 	  "check a lab's claims against an existing pcap/pcapng" },
-	{ "show", cmd_show, "show CAPTURE [--json]",
+	{ "show", cmd_show, "show CAPTURE [--json] [--keylog F]",
 	  "the packet list, relative seq/ack, decoded messages" },
 	{ "clean", cmd_clean, "clean", "remove what a crashed wirelab left behind (root)" },
 	{ "help", cmd_help, "help", "this text" },

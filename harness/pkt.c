@@ -78,6 +78,7 @@ static const struct pf pfs[] = {
 	{ "tcp.analysis.retransmission", PF_TCP_ANALYSIS, PKT_AN_RETRANSMISSION },
 	{ "tcp.analysis.spurious_retransmission", PF_TCP_ANALYSIS,
 	  PKT_AN_SPURIOUS_RETRANSMISSION },
+	{ "tcp.analysis.fast_retransmission", PF_TCP_ANALYSIS, PKT_AN_FAST_RETRANSMISSION },
 	{ "tcp.analysis.duplicate_ack", PF_TCP_ANALYSIS, PKT_AN_DUP_ACK },
 	{ "tcp.analysis.out_of_order", PF_TCP_ANALYSIS, PKT_AN_OUT_OF_ORDER },
 	{ "tcp.analysis.keep_alive", PF_TCP_ANALYSIS, PKT_AN_KEEP_ALIVE },

@@ -735,7 +735,17 @@ static void run_one(struct registry *reg, const struct run_opts *o, struct lab_o
 	if (lab_run_once(&r, &oc->code, oc->error, sizeof(oc->error)))
 		goto out;
 	snprintf(oc->notes, sizeof(oc->notes), "%s", r.notes);
-	if (trace_load(r.pcap, oc->lab->kind, -1, &oc->tr, oc->error, sizeof(oc->error))) {
+	if (oc->lab->keylog) {
+		char keys[PATH_MAX + 8];
+		size_t plen = strlen(r.pcap);
+
+		snprintf(keys, sizeof(keys), "%.*s.keys", (int)(plen - 5), r.pcap);
+		cli_use_keylog(keys);
+	}
+	int bad = trace_load(r.pcap, oc->lab->kind, -1, &oc->tr, oc->error, sizeof(oc->error));
+
+	cli_use_keylog(NULL);
+	if (bad) {
 		oc->code = EXIT_CLAIM;
 		goto out;
 	}

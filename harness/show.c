@@ -17,18 +17,17 @@ static void addr_text(const struct pkt *p, const uint8_t *a, char *buf, size_t l
 
 void show_tcp_flags(const struct pkt *p, char *buf, size_t len)
 {
+	/* tcpdump's letters, in tcpdump's order (print-tcp.c tcp_flag_values). */
 	static const struct {
 		uint8_t bit;
 		char c;
-	} letters[] = { { TCPF_SYN, 'S' }, { TCPF_FIN, 'F' }, { TCPF_PSH, 'P' }, { TCPF_RST, 'R' },
-			{ TCPF_URG, 'U' }, { TCPF_ECE, 'E' }, { TCPF_CWR, 'W' } };
+	} letters[] = { { TCPF_FIN, 'F' }, { TCPF_SYN, 'S' }, { TCPF_RST, 'R' }, { TCPF_PSH, 'P' },
+			{ TCPF_ACK, '.' }, { TCPF_URG, 'U' }, { TCPF_ECE, 'E' }, { TCPF_CWR, 'W' } };
 	size_t n = 0;
 
-	for (size_t i = 0; i < sizeof(letters) / sizeof(letters[0]) && n + 2 < len; i++)
+	for (size_t i = 0; i < sizeof(letters) / sizeof(letters[0]) && n + 1 < len; i++)
 		if (p->flags & letters[i].bit)
 			buf[n++] = letters[i].c;
-	if ((p->flags & TCPF_ACK) && n + 2 < len)
-		buf[n++] = '.';
 	if (n == 0 && len > 4) {
 		memcpy(buf, "none", 4);
 		n = 4;
@@ -77,6 +76,7 @@ void show_packet_json(FILE *out, const struct pkt *p)
 				const char *name;
 			} an[] = { { PKT_AN_RETRANSMISSION, "retransmission" },
 				   { PKT_AN_SPURIOUS_RETRANSMISSION, "spurious_retransmission" },
+				   { PKT_AN_FAST_RETRANSMISSION, "fast_retransmission" },
 				   { PKT_AN_OUT_OF_ORDER, "out_of_order" },
 				   { PKT_AN_DUP_ACK, "duplicate_ack" },
 				   { PKT_AN_KEEP_ALIVE, "keep_alive" },

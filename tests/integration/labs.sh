@@ -18,6 +18,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "SKIP: needs root for network namespaces"
 	exit 0
 fi
+# Other runs may be going on: only what appears during this test counts.
+before=$( (ls /run/wirelab 2>/dev/null; ls -d /tmp/wirelab-wl* 2>/dev/null) | sort)
 for i in $(seq 1 "$RUNS"); do
 	if ! "$W" run --out "$out" --json "$out/v$i.json" --junit "$out/junit.xml" >"$out/run$i.txt" 2>&1; then
 		echo "FAIL: run $i exited $?:"
@@ -62,7 +64,8 @@ for pcap in "$out"/*.pcap; do
 done
 
 # Nothing left: no namespace, no run directory, no temp dir, no process.
-left=$(ls /run/wirelab 2>/dev/null; ls -d /tmp/wirelab-wl* 2>/dev/null)
+after=$( (ls /run/wirelab 2>/dev/null; ls -d /tmp/wirelab-wl* 2>/dev/null) | sort)
+left=$(printf '%s\n' "$after" | grep -vxF "$before" | grep .)
 if [ -n "$left" ]; then
 	echo "FAIL: left behind: $left"
 	fail=1
