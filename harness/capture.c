@@ -81,8 +81,8 @@ int capture_next(struct capfile *cf, int64_t *ts_us, uint32_t *wirelen, const ui
 	}
 	if (r == PCAP_ERROR_BREAK)
 		return 0;
-	snprintf(err, errlen, "%s: after frame %llu: %s", cf->path,
-		 (unsigned long long)cf->frames, pcap_geterr(cf->pc));
+	snprintf(err, errlen, "%s: after frame %llu: %s", cf->path, (unsigned long long)cf->frames,
+		 pcap_geterr(cf->pc));
 	return -1;
 }
 
@@ -142,8 +142,7 @@ static void *capture_thread(void *arg)
 	return NULL;
 }
 
-static int open_in_netns(int netns_fd, const char *ifname, pcap_t **out, char *err,
-			 size_t errlen)
+static int open_in_netns(int netns_fd, const char *ifname, pcap_t **out, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	int self = -1, ret = -1, entered = 0;
@@ -152,8 +151,8 @@ static int open_in_netns(int netns_fd, const char *ifname, pcap_t **out, char *e
 	if (netns_fd >= 0) {
 		self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 		if (self < 0 || setns(netns_fd, CLONE_NEWNET)) {
-			snprintf(err, errlen, "capture on %s: cannot enter its namespace: %s", ifname,
-				 strerror(errno));
+			snprintf(err, errlen, "capture on %s: cannot enter its namespace: %s",
+				 ifname, strerror(errno));
 			goto out;
 		}
 		entered = 1;

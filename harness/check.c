@@ -63,7 +63,8 @@ int cmd_check(int argc, char **argv)
 		case 's':
 			stream = strtol(optarg, &end, 10);
 			if (*end || stream < 0 || stream > INT32_MAX) {
-				fprintf(stderr, "wirelab: --stream wants a tcp.stream number, got '%s'\n",
+				fprintf(stderr,
+					"wirelab: --stream wants a tcp.stream number, got '%s'\n",
 					optarg);
 				return EXIT_INPUT;
 			}

@@ -1203,8 +1203,7 @@ static int eval_sel(struct ectx *cx, const struct expr *e, struct val *v)
 		v->g = match_group(e->f, &cx->tr->pkts[found - 1], e->op == EO_LAST, &nomem);
 		if (nomem)
 			return -1;
-	}
-	else if (e->op == EO_NTH && nmatch > 0)
+	} else if (e->op == EO_NTH && nmatch > 0)
 		absent(v, "only %zu packet%s match %s", nmatch, nmatch == 1 ? "" : "s", e->what);
 	else
 		absent(v, "no packet matches %s", e->what);

@@ -11,9 +11,9 @@
 struct claim_result {
 	const struct lab_claim *claim; /* id, text, expected verdict, why, line */
 	enum lab_verdict verdict;      /* computed from the capture alone */
-	char *expected;                /* what the notes say ("10 packets") */
-	char *observed;                /* what the capture shows ("11 packets") */
-	uint32_t *packets;             /* frame numbers of the evidence, ascending */
+	char *expected;		       /* what the notes say ("10 packets") */
+	char *observed;		       /* what the capture shows ("11 packets") */
+	uint32_t *packets;	       /* frame numbers of the evidence, ascending */
 	size_t npackets;
 };
 
@@ -33,13 +33,13 @@ void claim_results_free(struct claim_result *r, size_t n);
  * bytes it took (the caller checks what follows). On error, *erroff is the
  * offset in text of the fault and err says what was expected. *out is NULL
  * on entry. */
-int claim_expr_parse(const char *text, const struct lab_let *lets, size_t nlets,
-		     struct expr **out, size_t *used, size_t *erroff, char *err, size_t errlen)
+int claim_expr_parse(const char *text, const struct lab_let *lets, size_t nlets, struct expr **out,
+		     size_t *used, size_t *erroff, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 void claim_expr_free(struct expr *e);
 /* Checks each {EXPR} of a report template (the string's value), as above. */
-int claim_report_check(const char *tmpl, const struct lab_let *lets, size_t nlets,
-		       size_t *erroff, char *err, size_t errlen) __attribute__((warn_unused_result));
+int claim_report_check(const char *tmpl, const struct lab_let *lets, size_t nlets, size_t *erroff,
+		       char *err, size_t errlen) __attribute__((warn_unused_result));
 /* 1 if word is a keyword of the expressions (first, count, from...), which
  * cannot name a let. */
 int claim_reserved(const char *word);

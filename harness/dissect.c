@@ -41,10 +41,10 @@ enum {
 	LT_DLT_RAW_BSD = 12, /* DLT_RAW on some BSDs; libpcap maps it to 101 */
 };
 
-#define REASM_MAX   (1u << 20) /* bytes a dissector may leave pending per side */
-#define PENDING_MAX 16         /* out-of-order segments kept per side */
-#define OOO_WINDOW_US 3000     /* out-of-order threshold without a handshake */
-#define FAST_RETRANS_US 20000  /* a fast retransmission follows its dup ACKs within */
+#define REASM_MAX	(1u << 20) /* bytes a dissector may leave pending per side */
+#define PENDING_MAX	16	   /* out-of-order segments kept per side */
+#define OOO_WINDOW_US	3000	   /* out-of-order threshold without a handshake */
+#define FAST_RETRANS_US 20000	   /* a fast retransmission follows its dup ACKs within */
 
 /* Found by their first bytes. */
 static const struct proto *const protos[] = { &proto_http, &proto_ssh, &proto_tls };
@@ -82,8 +82,8 @@ struct half {
 	int wscale; /* -1: no SYN seen; -2: SYN without WS; else the shift */
 	/* reassembly */
 	int next_set;
-	uint32_t next;  /* raw seq of the next byte to append */
-	uint8_t *buf;   /* bytes the protocol has not consumed */
+	uint32_t next; /* raw seq of the next byte to append */
+	uint8_t *buf;  /* bytes the protocol has not consumed */
 	size_t len, cap;
 	struct seg pending[PENDING_MAX];
 	size_t npending;
@@ -333,8 +333,9 @@ static int ipv4_decode(struct rd *r, uint32_t wire, struct pkt *p, struct rd *tc
 	size_t ihl = (size_t)(vihl & 0x0f) * 4;
 
 	if ((vihl >> 4) != 4 || ihl < 20 || total < ihl) {
-		snprintf(p->err, sizeof(p->err), "ipv4: invalid header (version %u, ihl %zu, length %u)",
-			 vihl >> 4, ihl, total);
+		snprintf(p->err, sizeof(p->err),
+			 "ipv4: invalid header (version %u, ihl %zu, length %u)", vihl >> 4, ihl,
+			 total);
 		return -1;
 	}
 	p->ipver = 4;
@@ -343,8 +344,8 @@ static int ipv4_decode(struct rd *r, uint32_t wire, struct pkt *p, struct rd *tc
 	/* More than the frame carried on the wire: an invalid header (not a
 	 * capture cut short), read as far as the frame goes, as tshark does. */
 	if (total > wire) {
-		snprintf(p->err, sizeof(p->err), "ipv4: total length %u exceeds the frame (%u bytes)",
-			 total, wire);
+		snprintf(p->err, sizeof(p->err),
+			 "ipv4: total length %u exceeds the frame (%u bytes)", total, wire);
 		if (wire < ihl)
 			return -1;
 		total = (uint16_t)wire;
@@ -360,7 +361,8 @@ static int ipv4_decode(struct rd *r, uint32_t wire, struct pkt *p, struct rd *tc
 		return -1;
 	}
 	if ((frag & 0x1fff) || (frag & 0x2000)) {
-		snprintf(p->info, sizeof(p->info), "IPv4 fragment (offset %u)", (frag & 0x1fff) * 8);
+		snprintf(p->info, sizeof(p->info), "IPv4 fragment (offset %u)",
+			 (frag & 0x1fff) * 8);
 		return 0;
 	}
 	*tcp = body;
@@ -407,7 +409,8 @@ static int ipv6_decode(struct rd *r, uint32_t wire, struct pkt *p, struct rd *tc
 
 		if (nh == 0 || nh == 43 || nh == 60) {
 			if (rd_u8(&ip, &next) || rd_u8(&ip, &hlen) || rd_skip(&ip, 6 + 8u * hlen)) {
-				snprintf(p->err, sizeof(p->err), "ipv6: truncated extension header");
+				snprintf(p->err, sizeof(p->err),
+					 "ipv6: truncated extension header");
 				return -1;
 			}
 			nh = next;
@@ -556,8 +559,7 @@ static int stream_is_reused(const struct stream *s, const struct pkt *p, int dir
 		return 0;
 	if (s->h[0].rst || s->h[1].rst || (s->h[0].fin && s->h[1].fin))
 		return 1;
-	return h->base_set && h->base != p->seq_raw && h->max_set &&
-	       h->max_end != h->base + 1;
+	return h->base_set && h->base != p->seq_raw && h->max_set && h->max_end != h->base + 1;
 }
 
 /* ---- sequence analysis ---- */
@@ -803,7 +805,7 @@ static int feed_proto(struct stream *s, int dir, struct pkt *p)
 /* ---- TCP ---- */
 
 struct tcp_opts {
-	int shift;          /* window scale (RFC 7323 2.2); -2 without the option */
+	int shift; /* window scale (RFC 7323 2.2); -2 without the option */
 	int nsack;
 	uint32_t sack[4][2]; /* raw left/right edges (RFC 2018) */
 };
@@ -859,8 +861,8 @@ static int sack_fields(struct pkt *p, const struct tcp_opts *to, const struct ha
 		    pkt_add_int(p, "tcp.options.sack_re", re))
 			return -1;
 		if (n < sizeof(p->opts))
-			n += (size_t)snprintf(p->opts + n, sizeof(p->opts) - n, " SLE=%u SRE=%u", le,
-					      re);
+			n += (size_t)snprintf(p->opts + n, sizeof(p->opts) - n, " SLE=%u SRE=%u",
+					      le, re);
 	}
 	if (to->nsack && p->ack_valid && seq_lt(to->sack[0][0], p->ack_raw) &&
 	    pkt_add_int(p, "tcp.options.sack.dsack", 1))
@@ -870,7 +872,9 @@ static int sack_fields(struct pkt *p, const struct tcp_opts *to, const struct ha
 
 static void tcp_info(const struct pkt *p, const char *opts, char *out, size_t outlen)
 {
-	static const char *const names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" };
+	static const char *const names[] = {
+		"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"
+	};
 	static const int order[] = { 1, 0, 2, 3, 4, 5, 6, 7 }; /* Wireshark lists SYN first */
 	char flags[64] = "";
 	size_t n = 0;
@@ -892,8 +896,8 @@ static void tcp_info(const struct pkt *p, const char *opts, char *out, size_t ou
 		snprintf(out, outlen, "%s%u → %u [%s] Seq=%u Ack=%u Win=%u Len=%u%s", an, p->sport,
 			 p->dport, flags, p->seq, p->ack, p->win_scaled, p->len, opts);
 	else
-		snprintf(out, outlen, "%s%u → %u [%s] Seq=%u Win=%u Len=%u%s", an, p->sport, p->dport,
-			 flags, p->seq, p->win_scaled, p->len, opts);
+		snprintf(out, outlen, "%s%u → %u [%s] Seq=%u Win=%u Len=%u%s", an, p->sport,
+			 p->dport, flags, p->seq, p->win_scaled, p->len, opts);
 }
 
 static int tcp_decode(struct dissect *d, struct rd *r, uint32_t l4len, struct pkt *p)
@@ -967,9 +971,8 @@ static int tcp_decode(struct dissect *d, struct rd *r, uint32_t l4len, struct pk
 	/* Only new bytes were appended, so a duplicate lists nothing twice. */
 	if (feed_proto(s, dir, p))
 		return -1;
-	if ((flags & TCPF_FIN) && !(p->analysis & PKT_AN_RETRANSMISSION) &&
-	    !s->h[dir].npending && s->proto && s->proto->fin &&
-	    s->proto->fin(s->pstate, dir, p))
+	if ((flags & TCPF_FIN) && !(p->analysis & PKT_AN_RETRANSMISSION) && !s->h[dir].npending &&
+	    s->proto && s->proto->fin && s->proto->fin(s->pstate, dir, p))
 		return -1;
 	if (!p->info[0])
 		tcp_info(p, p->opts, p->info, sizeof(p->info));

@@ -45,8 +45,8 @@ struct proto_io {
 };
 
 struct proto {
-	const char *name;           /* "http" */
-	const char *const *fields;  /* NULL-terminated names it may add */
+	const char *name;	   /* "http" */
+	const char *const *fields; /* NULL-terminated names it may add */
 	/* Whether a stream whose direction dir begins with data speaks this
 	 * protocol: 1 yes, 0 no, -1 not enough bytes to tell. */
 	int (*detect)(const uint8_t *data, size_t len, int dir);

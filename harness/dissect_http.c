@@ -53,8 +53,8 @@ static const char *const http_fields[] = {
 	"http.sec_websocket_protocol",
 	"http.sec_websocket_extensions",
 	"http.sec_websocket_accept_valid", /* wirelab: the accept matches the key */
-	"http.header_length", /* wirelab: bytes of start line, fields and blank line */
-	"http.body_length",   /* wirelab: bytes of the message body */
+	"http.header_length",		   /* wirelab: bytes of start line, fields and blank line */
+	"http.body_length",		   /* wirelab: bytes of the message body */
 	NULL,
 };
 
@@ -82,22 +82,22 @@ enum body_kind { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_TO_CLOSE };
 struct http_side {
 	/* the message whose body is being read */
 	int in_body;
-	int is_response;     /* the message is a response (its start line says) */
+	int is_response; /* the message is a response (its start line says) */
 	enum body_kind body;
-	uint64_t left;       /* BODY_LENGTH: bytes to go; chunked: of this chunk */
-	int chunk_state;     /* 0 size line, 1 data, 2 CRLF after data, 3 trailers */
+	uint64_t left;	 /* BODY_LENGTH: bytes to go; chunked: of this chunk */
+	int chunk_state; /* 0 size line, 1 data, 2 CRLF after data, 3 trailers */
 	uint64_t body_len;
 	size_t head_len;
-	char *head;          /* a copy of the head, parsed again at completion */
+	char *head; /* a copy of the head, parsed again at completion */
 };
 
 struct http_state {
 	struct http_side side[2];
-	int head_requests;   /* requests sent with HEAD still unanswered */
-	int ws_requested;    /* a request asked for Upgrade: websocket */
-	int switched;        /* a 101 was seen: no more HTTP */
-	char ws_key[64];     /* its Sec-WebSocket-Key */
-	int accept_check;    /* for the 101: 1 matches, -1 does not, 0 nothing to check */
+	int head_requests; /* requests sent with HEAD still unanswered */
+	int ws_requested;  /* a request asked for Upgrade: websocket */
+	int switched;	   /* a 101 was seen: no more HTTP */
+	char ws_key[64];   /* its Sec-WebSocket-Key */
+	int accept_check;  /* for the 101: 1 matches, -1 does not, 0 nothing to check */
 	char accept_want[32];
 };
 
@@ -117,9 +117,8 @@ static void ws_accept_for(const char *key, char out[32])
  * starts mid-connection may show the server's bytes first. */
 static int http_detect(const uint8_t *data, size_t len, int dir)
 {
-	static const char *const methods[] = { "GET ",    "POST ",  "HEAD ",    "PUT ",
-					       "DELETE ", "PATCH ", "OPTIONS ", "CONNECT ",
-					       "TRACE " };
+	static const char *const methods[] = { "GET ",	 "POST ",    "HEAD ",	 "PUT ",  "DELETE ",
+					       "PATCH ", "OPTIONS ", "CONNECT ", "TRACE " };
 	size_t n;
 	int undecided = 0;
 
@@ -232,8 +231,8 @@ static int list_message(struct pkt *p, int is_response, const char *head, size_t
 
 		if (tl == 0)
 			break;
-		if (pkt_add_str(p, is_response ? "http.response.line" : "http.request.line",
-				line, ll))
+		if (pkt_add_str(p, is_response ? "http.response.line" : "http.request.line", line,
+				ll))
 			return -1;
 		if (colon) {
 			size_t nl = (size_t)(colon - line);
@@ -334,10 +333,9 @@ static int start_message(struct http_state *s, int dir, const uint8_t *data, siz
 	if (sd->is_response && code == 101 && s->ws_key[0]) {
 		ws_accept_for(s->ws_key, s->accept_want);
 		v = header_value(h, hl, "Sec-WebSocket-Accept", &vl);
-		s->accept_check = v && vl == strlen(s->accept_want) &&
-						  !memcmp(v, s->accept_want, vl)
-					  ? 1
-					  : -1;
+		s->accept_check =
+			v && vl == strlen(s->accept_want) && !memcmp(v, s->accept_want, vl) ? 1
+											    : -1;
 	}
 	if (sd->is_response &&
 	    ((code >= 100 && code < 200) || code == 204 || code == 304 || s->head_requests > 0)) {
@@ -403,7 +401,8 @@ static size_t read_body(struct http_side *sd, const uint8_t *d, size_t len, int 
 		case 0:
 			nl = memchr(rest, '\n', rl);
 			if (!nl)
-				return rl > 1024 ? (pkt_proto_error(p, "http: chunk size line too long"),
+				return rl > 1024 ? (pkt_proto_error(
+							    p, "http: chunk size line too long"),
 						    sd->body = BODY_TO_CLOSE, len)
 						 : used;
 			sd->left = strtoull((const char *)rest, NULL, 16);
@@ -461,7 +460,8 @@ static size_t http_feed(void *st, int dir, const uint8_t *data, size_t len, stru
 
 			if (!hl) {
 				if (len - used > HEAD_MAX) {
-					pkt_proto_error(p, "http: header longer than %d bytes", HEAD_MAX);
+					pkt_proto_error(p, "http: header longer than %d bytes",
+							HEAD_MAX);
 					s->switched = 1;
 					return len;
 				}
@@ -485,10 +485,11 @@ static size_t http_feed(void *st, int dir, const uint8_t *data, size_t len, stru
 			if (pkt_add_int(p, "http.sec_websocket_accept_valid", s->accept_check > 0))
 				return (size_t)-1;
 			if (s->accept_check < 0 &&
-			    pkt_proto_error(p,
-					    "websocket: Sec-WebSocket-Accept does not match the key "
-					    "(expected %s, RFC 6455 4.2.2)",
-					    s->accept_want))
+			    pkt_proto_error(
+				    p,
+				    "websocket: Sec-WebSocket-Accept does not match the key "
+				    "(expected %s, RFC 6455 4.2.2)",
+				    s->accept_want))
 				return (size_t)-1;
 			s->accept_check = 0;
 		}

@@ -30,9 +30,9 @@
 #include "harness/rd.h"
 #include "harness/trace.h"
 
-#define WS_KEEP_MAX   (64 * 1024) /* frames up to this are kept whole */
-#define WS_PAYLOAD_HEX 125        /* bytes of payload shown in websocket.payload */
-#define WS_TEXT_MAX   (64 * 1024) /* text messages validated as UTF-8 up to this */
+#define WS_KEEP_MAX    (64 * 1024) /* frames up to this are kept whole */
+#define WS_PAYLOAD_HEX 125	   /* bytes of payload shown in websocket.payload */
+#define WS_TEXT_MAX    (64 * 1024) /* text messages validated as UTF-8 up to this */
 
 static const char *const ws_fields[] = {
 	"websocket",
@@ -44,8 +44,8 @@ static const char *const ws_fields[] = {
 	"websocket.payload_length_ext_16",
 	"websocket.payload_length_ext_64",
 	"websocket.masking_key",
-	"websocket.len",          /* wirelab: the payload's real length */
-	"websocket.payload",      /* wirelab: unmasked payload, hex, first 125 bytes */
+	"websocket.len",	  /* wirelab: the payload's real length */
+	"websocket.payload",	  /* wirelab: unmasked payload, hex, first 125 bytes */
 	"websocket.payload.text", /* a complete text message (at its last frame) */
 	"websocket.payload.close.status_code",
 	"websocket.payload.close.reason",
@@ -62,9 +62,9 @@ enum {
 };
 
 struct ws_side {
-	int in_message;     /* a fragmented data message is open */
+	int in_message;	    /* a fragmented data message is open */
 	int message_opcode; /* its opcode */
-	int closed;         /* sent a Close */
+	int closed;	    /* sent a Close */
 	/* a frame too big to keep, being skipped */
 	int skipping;
 	uint64_t skip_left;
@@ -239,11 +239,14 @@ static int list_frame(struct ws_state *s, int dir, const struct ws_frame *f, con
 	hex[2 * shown] = '\0';
 	snprintf(key, sizeof(key), "%02x%02x%02x%02x", f->key[0], f->key[1], f->key[2], f->key[3]);
 	if (pkt_add_group(p, "websocket") || pkt_add_int(p, "websocket.fin", f->fin) ||
-	    pkt_add_int(p, "websocket.rsv", f->rsv) || pkt_add_int(p, "websocket.opcode", f->opcode) ||
+	    pkt_add_int(p, "websocket.rsv", f->rsv) ||
+	    pkt_add_int(p, "websocket.opcode", f->opcode) ||
 	    pkt_add_int(p, "websocket.mask", f->masked) ||
 	    pkt_add_int(p, "websocket.payload_length", f->len7) ||
-	    (f->len7 == 126 && pkt_add_int(p, "websocket.payload_length_ext_16", (int64_t)f->len)) ||
-	    (f->len7 == 127 && pkt_add_int(p, "websocket.payload_length_ext_64", (int64_t)f->len)) ||
+	    (f->len7 == 126 &&
+	     pkt_add_int(p, "websocket.payload_length_ext_16", (int64_t)f->len)) ||
+	    (f->len7 == 127 &&
+	     pkt_add_int(p, "websocket.payload_length_ext_64", (int64_t)f->len)) ||
 	    (f->masked && pkt_add_str(p, "websocket.masking_key", key, 8)) ||
 	    pkt_add_int(p, "websocket.len", (int64_t)f->len) ||
 	    (have == f->len && pkt_add_str(p, "websocket.payload", hex, 2 * shown)))
@@ -256,7 +259,8 @@ static int list_frame(struct ws_state *s, int dir, const struct ws_frame *f, con
 	if (dir == PKT_DIR_SERVER && f->masked &&
 	    pkt_proto_error(p, "websocket: masked frame from the server (RFC 6455 5.1)"))
 		return -1;
-	if (f->rsv && pkt_proto_error(p, "websocket: reserved bits %d set with no extension", f->rsv))
+	if (f->rsv &&
+	    pkt_proto_error(p, "websocket: reserved bits %d set with no extension", f->rsv))
 		return -1;
 	if ((f->opcode >= 3 && f->opcode <= 7) || f->opcode >= 0xb) {
 		if (pkt_proto_error(p, "websocket: reserved opcode 0x%x", f->opcode))
@@ -308,7 +312,9 @@ static int list_frame(struct ws_state *s, int dir, const struct ws_frame *f, con
 			return -1;
 		if (f->fin && !sd->text_overflow) {
 			if (!utf8_valid(sd->text, sd->text_len)) {
-				if (pkt_proto_error(p, "websocket: text message is not UTF-8 (RFC 6455 8.1)"))
+				if (pkt_proto_error(
+					    p,
+					    "websocket: text message is not UTF-8 (RFC 6455 8.1)"))
 					return -1;
 			} else if (pkt_add_str(p, "websocket.payload.text", (const char *)sd->text,
 					       sd->text_len)) {
@@ -328,8 +334,9 @@ static int list_frame(struct ws_state *s, int dir, const struct ws_frame *f, con
 					shown - 2))
 				return -1;
 			if (!close_code_valid(code) &&
-			    pkt_proto_error(p, "websocket: close code %u may not be sent (RFC 6455 7.4)",
-					    code))
+			    pkt_proto_error(
+				    p, "websocket: close code %u may not be sent (RFC 6455 7.4)",
+				    code))
 				return -1;
 			pkt_info_add(p, "WebSocket Connection Close %u", code);
 			return 0;
@@ -406,9 +413,12 @@ static void json_ws(FILE *out, const struct pkt *p)
 		if (p->fv[i].type != PKT_FV_GROUP || strcmp(p->fv[i].name, "websocket"))
 			continue;
 		size_t end = pkt_group_end(p, i);
-		const struct pkt_fv *code = pkt_group_field(p, i, end, "websocket.payload.close.status_code");
+		const struct pkt_fv *code =
+			pkt_group_field(p, i, end, "websocket.payload.close.status_code");
 
-		fprintf(out, "%s{\"opcode\": %" PRId64 ", \"fin\": %s, \"masked\": %s, \"len\": %" PRId64,
+		fprintf(out,
+			"%s{\"opcode\": %" PRId64
+			", \"fin\": %s, \"masked\": %s, \"len\": %" PRId64,
 			first ? ", \"ws\": [" : ", ", group_int(p, i, end, "websocket.opcode"),
 			group_int(p, i, end, "websocket.fin") ? "true" : "false",
 			group_int(p, i, end, "websocket.mask") ? "true" : "false",

@@ -386,8 +386,10 @@ static int st_keylog(struct lparse *lp)
 	if (l_once_string(lp, &lp->lab->keylog, "keylog"))
 		return -1;
 	if (strchr(lp->lab->keylog, '/') || !lp->lab->keylog[0]) {
-		snprintf(lp->err, lp->errlen, "%s:%d: keylog names a file of the run's directory, "
-			 "without '/'", lp->name, lp->lineno);
+		snprintf(lp->err, lp->errlen,
+			 "%s:%d: keylog names a file of the run's directory, "
+			 "without '/'",
+			 lp->name, lp->lineno);
 		return -1;
 	}
 	return 0;
@@ -1202,14 +1204,14 @@ static const struct stmt {
 	int (*fn)(struct lparse *lp);
 	int in_claim; /* a claim's body statement */
 } stmts[] = {
-	{ "lab", st_lab, 0 },		{ "title", st_title, 0 },   { "section", st_section, 0 },
-	{ "stream", st_stream, 0 },	{ "host", st_host, 0 },	    { "link", st_link, 0 },
-	{ "sysctl", st_sysctl, 0 },	{ "file", st_file, 0 },	    { "server", st_server, 0 },
-	{ "client", st_client, 0 },	{ "claim", st_claim, 0 },   { "cert", st_cert, 0 },
-	{ "keylog", st_keylog, 0 },   { "text", cl_text, 1 },
-	{ "expected", cl_expected, 1 }, { "let", cl_let, 1 },	    { "expect", cl_expect, 1 },
-	{ "evidence", cl_evidence, 1 }, { "report", cl_report, 1 }, { "verdict", cl_verdict, 1 },
-	{ "why", cl_why, 1 },		{ "applies", cl_applies, 1 },
+	{ "lab", st_lab, 0 },	      { "title", st_title, 0 },	    { "section", st_section, 0 },
+	{ "stream", st_stream, 0 },   { "host", st_host, 0 },	    { "link", st_link, 0 },
+	{ "sysctl", st_sysctl, 0 },   { "file", st_file, 0 },	    { "server", st_server, 0 },
+	{ "client", st_client, 0 },   { "claim", st_claim, 0 },	    { "cert", st_cert, 0 },
+	{ "keylog", st_keylog, 0 },   { "text", cl_text, 1 },	    { "expected", cl_expected, 1 },
+	{ "let", cl_let, 1 },	      { "expect", cl_expect, 1 },   { "evidence", cl_evidence, 1 },
+	{ "report", cl_report, 1 },   { "verdict", cl_verdict, 1 }, { "why", cl_why, 1 },
+	{ "applies", cl_applies, 1 },
 };
 
 /* A claim is complete when its body ends. */

@@ -12,8 +12,8 @@
 
 #include "harness/trace.h"
 
-struct filter;   /* filter.h: a parsed Wireshark display filter */
-struct expr;     /* claim.c: a parsed claim expression */
+struct filter; /* filter.h: a parsed Wireshark display filter */
+struct expr;   /* claim.c: a parsed claim expression */
 
 enum lab_host { LAB_CLIENT = 0, LAB_PI = 1, LAB_BOTH = 2 };
 enum lab_verdict { LAB_HOLDS = 0, LAB_FAILS = 1, LAB_NA = 2 };
@@ -25,14 +25,14 @@ struct lab_sysctl {
 };
 
 struct lab_drop {
-	int dir;                /* 0: to-pi, 1: to-client (enum impair_dir) */
-	struct filter *filter;  /* which packets count */
+	int dir;	       /* 0: to-pi, 1: to-client (enum impair_dir) */
+	struct filter *filter; /* which packets count */
 	char *filter_text;
-	unsigned nth;           /* drop the nth matching packet (from 1) */
+	unsigned nth; /* drop the nth matching packet (from 1) */
 	int line;
 };
 
-struct lab_file {               /* `file NAME <<EOF ... EOF`: written into the run's dir */
+struct lab_file { /* `file NAME <<EOF ... EOF`: written into the run's dir */
 	char *name;
 	char *body;
 	int line;
@@ -42,12 +42,12 @@ enum lab_prog_kind { LAB_PROG_SERVER, LAB_PROG_CLIENT };
 
 struct lab_prog {
 	enum lab_prog_kind kind;
-	enum lab_host host;     /* LAB_CLIENT or LAB_PI */
-	char *name;             /* "server", "client", or `as NAME` */
-	char **argv;            /* words, {placeholders} not yet expanded; NULL-terminated */
-	int ready_port;         /* server: wait until this TCP port listens (0: none) */
-	int timeout_ms;         /* client: kill after (default 10000) */
-	int exit_status;        /* client: the status it must exit with (default 0) */
+	enum lab_host host; /* LAB_CLIENT or LAB_PI */
+	char *name;	    /* "server", "client", or `as NAME` */
+	char **argv;	    /* words, {placeholders} not yet expanded; NULL-terminated */
+	int ready_port;	    /* server: wait until this TCP port listens (0: none) */
+	int timeout_ms;	    /* client: kill after (default 10000) */
+	int exit_status;    /* client: the status it must exit with (default 0) */
 	int line;
 };
 
@@ -58,31 +58,31 @@ struct lab_let {
 };
 
 struct lab_claim {
-	char *id;               /* "http.syn" */
-	char *text;             /* the sentence a student reads */
-	char *expected;         /* optional: how the notes put it ("10 packets") */
+	char *id;	/* "http.syn" */
+	char *text;	/* the sentence a student reads */
+	char *expected; /* optional: how the notes put it ("10 packets") */
 	struct lab_let *lets;
 	size_t nlets;
-	struct expr **expects;  /* all must be true */
-	char **expect_texts;    /* source text of each, for reports */
+	struct expr **expects; /* all must be true */
+	char **expect_texts;   /* source text of each, for reports */
 	size_t nexpects;
 	struct expr **evidence; /* packet expressions shown as evidence */
 	size_t nevidence;
-	char *report;           /* optional observed template, "{expr} packets" */
-	struct expr *applies;   /* optional: when false the capture cannot show the claim (n/a) */
+	char *report;	      /* optional observed template, "{expr} packets" */
+	struct expr *applies; /* optional: when false the capture cannot show the claim (n/a) */
 	char *applies_text;
 	enum lab_verdict verdict; /* what this lab expects on Linux (default holds) */
-	char *why;              /* why the verdict differs from the notes */
+	char *why;		  /* why the verdict differs from the notes */
 	int line;
 };
 
 struct lab {
-	char *path;             /* as given */
+	char *path; /* as given */
 	char *id, *title, *section;
-	enum trace_kind kind;   /* `stream http|websocket|tls|ssh|any` */
+	enum trace_kind kind; /* `stream http|websocket|tls|ssh|any` */
 	/* topology */
-	char *addr[2];          /* dotted quads; NULL: defaults */
-	uint32_t delay_us[2];   /* one-way, by direction (to-pi, to-client) */
+	char *addr[2];	      /* dotted quads; NULL: defaults */
+	uint32_t delay_us[2]; /* one-way, by direction (to-pi, to-client) */
 	uint64_t rate_bps;
 	unsigned mtu;
 	struct lab_sysctl *sysctls;
@@ -91,8 +91,8 @@ struct lab {
 	size_t ndrops;
 	struct lab_file *files;
 	size_t nfiles;
-	char *cert;             /* `cert "NAME"`: a self-signed cert for NAME in {dir} */
-	char *keylog;           /* `keylog "NAME"`: {dir}/NAME is a TLS key log to keep */
+	char *cert;   /* `cert "NAME"`: a self-signed cert for NAME in {dir} */
+	char *keylog; /* `keylog "NAME"`: {dir}/NAME is a TLS key log to keep */
 	struct lab_prog *progs;
 	size_t nprogs;
 	struct lab_claim *claims;

@@ -50,43 +50,43 @@ enum pkt_fv_type { PKT_FV_GROUP, PKT_FV_INT, PKT_FV_STR };
 struct pkt_fv {
 	const char *name; /* static: "http.request.method" */
 	enum pkt_fv_type type;
-	int64_t i;        /* PKT_FV_INT (booleans are 0/1) */
-	const char *s;    /* PKT_FV_STR: owned by the pkt, NUL-terminated, slen bytes */
+	int64_t i;     /* PKT_FV_INT (booleans are 0/1) */
+	const char *s; /* PKT_FV_STR: owned by the pkt, NUL-terminated, slen bytes */
 	uint32_t slen;
 };
 
 struct pkt {
-	uint32_t n;      /* frame number, from 1 */
-	int64_t ts_us;   /* capture time, microseconds since the epoch */
-	double t;        /* seconds since the first frame */
+	uint32_t n;    /* frame number, from 1 */
+	int64_t ts_us; /* capture time, microseconds since the epoch */
+	double t;      /* seconds since the first frame */
 	uint32_t wirelen, caplen;
 
-	uint8_t ipver;   /* 0: not IP; 4 or 6 */
+	uint8_t ipver;		  /* 0: not IP; 4 or 6 */
 	uint8_t src[16], dst[16]; /* IPv4 in the first 4 bytes */
 	uint8_t ttl;
-	uint16_t iplen;  /* IP total length (v4) / payload length + 40 (v6) */
+	uint16_t iplen; /* IP total length (v4) / payload length + 40 (v6) */
 
 	uint8_t is_tcp;
 	uint16_t sport, dport;
 	uint8_t flags;
-	uint16_t win;    /* unscaled window field (tcp.window_size_value) */
+	uint16_t win;	     /* unscaled window field (tcp.window_size_value) */
 	uint32_t win_scaled; /* tcp.window_size: scaled when both SYNs had WS */
 	uint32_t seq_raw, ack_raw;
 	uint32_t seq, ack, nxtseq; /* relative to each side's ISN (ack: the peer's) */
-	uint32_t len;              /* TCP payload length */
-	uint16_t hdrlen;           /* TCP header length */
-	int32_t stream;            /* tcp.stream, from 0; -1 if not TCP */
-	int8_t dir;                /* enum pkt_dir */
-	uint8_t analysis;          /* PKT_AN_* */
-	uint8_t ack_valid;         /* ACK flag set: ack/ack_raw mean something */
+	uint32_t len;		   /* TCP payload length */
+	uint16_t hdrlen;	   /* TCP header length */
+	int32_t stream;		   /* tcp.stream, from 0; -1 if not TCP */
+	int8_t dir;		   /* enum pkt_dir */
+	uint8_t analysis;	   /* PKT_AN_* */
+	uint8_t ack_valid;	   /* ACK flag set: ack/ack_raw mean something */
 
-	char info[200];  /* one line, Wireshark's Info column in spirit */
-	char opts[96];   /* TCP options as text: " MSS=1460 SACK_PERM ..." */
-	char err[120];   /* non-empty: truncated/malformed, e.g. "tcp: truncated header" */
+	char info[200]; /* one line, Wireshark's Info column in spirit */
+	char opts[96];	/* TCP options as text: " MSS=1460 SACK_PERM ..." */
+	char err[120];	/* non-empty: truncated/malformed, e.g. "tcp: truncated header" */
 
 	struct pkt_fv *fv; /* protocol fields completed at this frame */
 	size_t nfv, cap_fv;
-	char *arena;       /* storage of the fv strings */
+	char *arena; /* storage of the fv strings */
 	size_t arena_len, arena_cap;
 };
 
@@ -94,7 +94,7 @@ struct pkt {
 struct fval {
 	enum { FVAL_INT, FVAL_REAL, FVAL_STR } type;
 	int64_t i;
-	double d;      /* FVAL_REAL: frame.time_relative, frame.time_delta... */
+	double d; /* FVAL_REAL: frame.time_relative, frame.time_delta... */
 	const char *s;
 	size_t slen;
 };

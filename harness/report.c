@@ -66,12 +66,15 @@ void report_text(FILE *out, const struct lab_report *r, int color)
 	for (size_t i = 0; i < r->nres; i++) {
 		const struct claim_result *c = &r->res[i];
 		int ok = report_claim_ok(r, c);
-		const char *mark = c->verdict == LAB_HOLDS ? "✓" : c->verdict == LAB_FAILS ? "✗" : "–";
+		const char *mark = c->verdict == LAB_HOLDS   ? "✓"
+				   : c->verdict == LAB_FAILS ? "✗"
+							     : "–";
 
 		cnt[c->verdict]++;
 		bad += !ok;
 		fprintf(out, "  %s%s %-5s%s %s%s%s  %s\n", ok ? green : red, mark,
-			claim_verdict_name(c->verdict), off, bold, c->claim->id, off, c->claim->text);
+			claim_verdict_name(c->verdict), off, bold, c->claim->id, off,
+			c->claim->text);
 		fprintf(out, "      expected: %s\n      observed: %s", c->expected, c->observed);
 		if (c->npackets) {
 			fprintf(out, "  (packet%s ", c->npackets > 1 ? "s" : "");
@@ -114,7 +117,8 @@ void report_json(FILE *out, const struct lab_report *r)
 		cnt[c->verdict]++;
 		fprintf(out, "%s\n  {\"id\": ", i ? "," : "");
 		json_cstr(out, c->claim->id);
-		fprintf(out, ", \"verdict\": \"%s\", \"expected\": ", claim_verdict_name(c->verdict));
+		fprintf(out,
+			", \"verdict\": \"%s\", \"expected\": ", claim_verdict_name(c->verdict));
 		json_cstr(out, c->expected);
 		fputs(", \"observed\": ", out);
 		json_cstr(out, c->observed);
@@ -159,8 +163,7 @@ static void xml_str(FILE *f, const char *s)
 	}
 }
 
-int report_junit(const char *path, const struct lab_report *r, size_t n, char *err,
-		 size_t errlen)
+int report_junit(const char *path, const struct lab_report *r, size_t n, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "w");
 	size_t tests = 0, failures = 0, errors = 0;
@@ -207,7 +210,8 @@ int report_junit(const char *path, const struct lab_report *r, size_t n, char *e
 			xml_str(f, c->claim->id);
 			fputs("\">\n", f);
 			if (!report_claim_ok(&r[i], c)) {
-				fprintf(f, "      <failure message=\"verdict %s, the lab expects %s: ",
+				fprintf(f,
+					"      <failure message=\"verdict %s, the lab expects %s: ",
 					claim_verdict_name(c->verdict),
 					claim_verdict_name(c->claim->verdict));
 				xml_str(f, c->observed);

@@ -10,15 +10,15 @@
 
 struct lab_report {
 	const struct lab *lab;
-	const char *lab_id;            /* set even when the lab did not load */
-	const struct trace *tr;        /* NULL if the lab could not be checked */
+	const char *lab_id;	/* set even when the lab did not load */
+	const struct trace *tr; /* NULL if the lab could not be checked */
 	const struct claim_result *res;
 	size_t nres;
-	const char *capture;           /* the file the verdicts come from */
-	const char *error;             /* the lab could not be run/checked: why */
-	const char *notes;             /* run: what was used ("delay: nfqueue ...") */
+	const char *capture; /* the file the verdicts come from */
+	const char *error;   /* the lab could not be run/checked: why */
+	const char *notes;   /* run: what was used ("delay: nfqueue ...") */
 	double seconds;
-	int strict;                    /* run: every verdict must be as the lab expects */
+	int strict; /* run: every verdict must be as the lab expects */
 };
 
 /* Whether a claim passes: its verdict is what the lab expects (strict), or
@@ -29,7 +29,6 @@ int report_exit_code(const struct lab_report *r);
 
 void report_text(FILE *out, const struct lab_report *r, int color);
 void report_json(FILE *out, const struct lab_report *r);
-int report_junit(const char *path, const struct lab_report *r, size_t n, char *err,
-		 size_t errlen);
+int report_junit(const char *path, const struct lab_report *r, size_t n, char *err, size_t errlen);
 
 #endif

@@ -43,9 +43,9 @@
 #include "netns/sockdiag.h"
 #include "netns/topo.h"
 
-#define READY_TIMEOUT_MS 5000
+#define READY_TIMEOUT_MS  5000
 #define SETTLE_TIMEOUT_MS 5000
-#define MAX_PROGS 16
+#define MAX_PROGS	  16
 
 struct run_opts {
 	const char *out_dir;
@@ -157,7 +157,7 @@ struct lab_run {
 	const struct lab *lab;
 	struct registry *reg;
 	const struct run_opts *o;
-	char dir[PATH_MAX];     /* temp dir */
+	char dir[PATH_MAX]; /* temp dir */
 	char pcap[PATH_MAX];
 	struct topo *topo;
 	struct impair *imp;
@@ -189,8 +189,8 @@ static char *expand(const struct lab_run *r, const char *w)
 	enum { NPH = 6 };
 	char addr[2][16];
 	const char *names[NPH] = { "{pi}", "{client}", "{dir}", "{labs}", "{out}", "{lab}" };
-	const char *vals[NPH] = { addr[0], addr[1], r->dir, cli_progs_dir(), r->o->out_dir,
-				  r->lab->id };
+	const char *vals[NPH] = { addr[0],	   addr[1],	  r->dir,
+				  cli_progs_dir(), r->o->out_dir, r->lab->id };
 	size_t cap = strlen(w) + 1, n = 0;
 	char *out;
 
@@ -289,9 +289,12 @@ static void tail_file(const char *path, char *out, size_t len)
 
 static int start_prog(struct lab_run *r, const struct lab_prog *pg, char *err, size_t errlen)
 {
-	static char *const env[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-				     "LANG=C", "LC_ALL=C", "TERM=dumb", NULL };
-	char *argv[64], path[PATH_MAX], outp[PATH_MAX + 32], errp[PATH_MAX + 32], home[PATH_MAX + 8];
+	static char *const env[] = {
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C",
+		"LC_ALL=C", "TERM=dumb", NULL
+	};
+	char *argv[64], path[PATH_MAX], outp[PATH_MAX + 32], errp[PATH_MAX + 32],
+		home[PATH_MAX + 8];
 	char *envp[8];
 	size_t argc = 0, i;
 	int ret = -1;
@@ -302,8 +305,8 @@ static int start_prog(struct lab_run *r, const struct lab_prog *pg, char *err, s
 		if (!(argv[argc++] = expand(r, pg->argv[i])))
 			goto out;
 	if (resolve_prog(argv[0], path, sizeof(path))) {
-		snprintf(err, errlen, "%s:%d: program '%s' is not installed", r->lab->path, pg->line,
-			 argv[0]);
+		snprintf(err, errlen, "%s:%d: program '%s' is not installed", r->lab->path,
+			 pg->line, argv[0]);
 		goto out;
 	}
 	free(argv[0]);
@@ -349,7 +352,8 @@ static int run_server(struct lab_run *r, const struct lab_prog *pg, char *err, s
 	snprintf(errp, sizeof(errp), "%s/%s.err", r->dir, pg->name);
 	tail_file(errp, tail, sizeof(tail));
 	if (proc_wait(r->procs[r->nprocs - 1], 0, &st, e2, sizeof(e2)) == 0)
-		snprintf(err, errlen, "%s:%d: %s '%s' exited (status %d) before listening on %d%s%s",
+		snprintf(err, errlen,
+			 "%s:%d: %s '%s' exited (status %d) before listening on %d%s%s",
 			 r->lab->path, pg->line, pg->name, pg->argv[0],
 			 WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), pg->ready_port,
 			 tail[0] ? ": " : "", tail);
@@ -376,8 +380,9 @@ static int run_client(struct lab_run *r, const struct lab_prog *pg, char *err, s
 	if (w == 1) {
 		proc_stop(p, SIGKILL, 0);
 		tail_file(errp, tail, sizeof(tail));
-		snprintf(err, errlen, "%s:%d: %s '%s' did not finish within %d ms%s%s", r->lab->path,
-			 pg->line, pg->name, pg->argv[0], pg->timeout_ms, tail[0] ? ": " : "", tail);
+		snprintf(err, errlen, "%s:%d: %s '%s' did not finish within %d ms%s%s",
+			 r->lab->path, pg->line, pg->name, pg->argv[0], pg->timeout_ms,
+			 tail[0] ? ": " : "", tail);
 		return -1;
 	}
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != pg->exit_status) {
@@ -423,7 +428,10 @@ static void collect_facts(struct lab_run *r)
 		free(s);
 	}
 	add_fact(r, "timewait.side",
-		 tw[0] && tw[1] ? "both" : tw[0] ? names[0] : tw[1] ? names[1] : "none");
+		 tw[0] && tw[1] ? "both"
+		 : tw[0]	? names[0]
+		 : tw[1]	? names[1]
+				: "none");
 	if (tw[0] || tw[1]) {
 		snprintf(v, sizeof(v), "%u", tw_ms[0] > tw_ms[1] ? tw_ms[0] : tw_ms[1]);
 		add_fact(r, "timewait.ms", v);
@@ -433,8 +441,8 @@ static void collect_facts(struct lab_run *r)
 	add_fact(r, "link.rtt_ms", v);
 }
 
-static int topo_from_lab(const struct lab *lab, struct topo_config *tc,
-			 struct topo_sysctl **sys, char *err, size_t errlen)
+static int topo_from_lab(const struct lab *lab, struct topo_config *tc, struct topo_sysctl **sys,
+			 char *err, size_t errlen)
 {
 	size_t n = 0;
 
@@ -585,8 +593,8 @@ static int keep_keylog(struct lab_run *r, char *err, size_t errlen)
 	int ret = -1;
 
 	if (!in || !out) {
-		snprintf(err, errlen, "%s: keylog %s: %s", r->lab->path,
-			 in ? dst : src, strerror(errno));
+		snprintf(err, errlen, "%s: keylog %s: %s", r->lab->path, in ? dst : src,
+			 strerror(errno));
 		goto out;
 	}
 	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
@@ -651,8 +659,8 @@ static int lab_run_once(struct lab_run *r, int *code, char *err, size_t errlen)
 		const struct lab_prog *pg = &r->lab->progs[i];
 
 		if (r->nprocs == MAX_PROGS) {
-			snprintf(err, errlen, "%s:%d: more than %d programs", r->lab->path, pg->line,
-				 MAX_PROGS);
+			snprintf(err, errlen, "%s:%d: more than %d programs", r->lab->path,
+				 pg->line, MAX_PROGS);
 			goto out;
 		}
 		if (pg->kind == LAB_PROG_SERVER ? run_server(r, pg, err, errlen)
@@ -786,12 +794,11 @@ fail:
 
 int cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = { { "out", required_argument, NULL, 'o' },
-					      { "json", required_argument, NULL, 'j' },
-					      { "junit", required_argument, NULL, 'u' },
-					      { "keep", no_argument, NULL, 'k' },
-					      { "help", no_argument, NULL, 'h' },
-					      { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },   { "json", required_argument, NULL, 'j' },
+		{ "junit", required_argument, NULL, 'u' }, { "keep", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 }
+	};
 	static const char usage[] = "run [LAB...] [--out DIR] [--json F] [--junit F] [--keep]";
 	struct run_opts o = { "wirelab-out", NULL, NULL, 0 };
 	struct lab_outcome *oc = NULL;
@@ -876,7 +883,8 @@ int cmd_run(int argc, char **argv)
 	ret = EXIT_HOLDS;
 	for (size_t i = 0; i < nlabs; i++) {
 		if (isatty(2))
-			fprintf(stderr, "\r[%zu/%zu] %s: running…\033[K", i + 1, nlabs, oc[i].lab->id);
+			fprintf(stderr, "\r[%zu/%zu] %s: running…\033[K", i + 1, nlabs,
+				oc[i].lab->id);
 		else
 			fprintf(stderr, "[%zu/%zu] %s: running\n", i + 1, nlabs, oc[i].lab->id);
 		run_one(reg, &o, &oc[i]);
@@ -905,7 +913,8 @@ int cmd_run(int argc, char **argv)
 		FILE *f = fopen(o.json_path, "w");
 
 		if (!f) {
-			fprintf(stderr, "wirelab: cannot write %s: %s\n", o.json_path, strerror(errno));
+			fprintf(stderr, "wirelab: cannot write %s: %s\n", o.json_path,
+				strerror(errno));
 			ret = EXIT_INPUT;
 		} else {
 			fputs("[", f);

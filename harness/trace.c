@@ -110,7 +110,8 @@ int trace_load(const char *path, enum trace_kind kind, int32_t stream, struct tr
 		goto out;
 	}
 	if (dissect_nstreams(d) == 0) {
-		snprintf(err, errlen, "%s: no TCP stream in the capture (%u frames)", path, nframes);
+		snprintf(err, errlen, "%s: no TCP stream in the capture (%u frames)", path,
+			 nframes);
 		goto out;
 	}
 	t->stream = -1;

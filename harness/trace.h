@@ -15,11 +15,11 @@
 
 /* What identifies a lab's connection (INTERFACE.md, `check`). */
 enum trace_kind {
-	TRACE_ANY,       /* the first TCP stream */
-	TRACE_HTTP,      /* the first stream whose client sends an HTTP request */
+	TRACE_ANY,	 /* the first TCP stream */
+	TRACE_HTTP,	 /* the first stream whose client sends an HTTP request */
 	TRACE_WEBSOCKET, /* ... an HTTP request with Upgrade: websocket */
-	TRACE_TLS,       /* ... a TLS ClientHello */
-	TRACE_SSH,       /* ... an SSH identification line */
+	TRACE_TLS,	 /* ... a TLS ClientHello */
+	TRACE_SSH,	 /* ... an SSH identification line */
 };
 
 struct trace_fact {
@@ -28,11 +28,11 @@ struct trace_fact {
 };
 
 struct trace {
-	char *capture;       /* the file it came from */
-	uint32_t nframes;    /* frames in the whole capture */
-	int32_t stream;      /* tcp.stream of the lab's connection */
-	int nstreams_match;  /* streams that carry the kind (>1: "took the first") */
-	struct pkt *pkts;    /* the stream's packets, capture order */
+	char *capture;	    /* the file it came from */
+	uint32_t nframes;   /* frames in the whole capture */
+	int32_t stream;	    /* tcp.stream of the lab's connection */
+	int nstreams_match; /* streams that carry the kind (>1: "took the first") */
+	struct pkt *pkts;   /* the stream's packets, capture order */
 	size_t npkts;
 	struct trace_fact *facts;
 	size_t nfacts;

@@ -52,9 +52,10 @@ static int serve(int c, const char *body, int with_length, int delay_ms)
 			     "Connection: close\r\n\r\n%s",
 			     strlen(body), body);
 	else
-		n = snprintf(resp, sizeof(resp),
-			     "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n%s",
-			     body);
+		n = snprintf(
+			resp, sizeof(resp),
+			"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n%s",
+			body);
 	if (n < 0 || (size_t)n >= sizeof(resp))
 		return -1;
 	/* One send(): one segment on a link without offloads. */
@@ -87,7 +88,8 @@ int main(int argc, char **argv)
 			delay_ms = atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: wl-httpd [-p PORT] [-a ADDR] [-l] [-b BODY] [-d DELAY_MS]\n");
+			fprintf(stderr, "usage: wl-httpd [-p PORT] [-a ADDR] [-l] [-b BODY] [-d "
+					"DELAY_MS]\n");
 			return 2;
 		}
 	}

@@ -95,10 +95,11 @@ static int upgrade(int fd, const char *host, int port)
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		return -1;
 	EVP_EncodeBlock((unsigned char *)key, raw, sizeof(raw));
-	n = snprintf(req, sizeof(req),
-		     "GET / HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-		     "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n",
-		     host, port, key);
+	n = snprintf(
+		req, sizeof(req),
+		"GET / HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+		"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n",
+		host, port, key);
 	if (ws_send_all(fd, req, (size_t)n))
 		return -1;
 	/* Read the response head byte by byte: frames may follow it at once. */
@@ -190,8 +191,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (s.ping && (ws_send(s.fd, WS_PING, s.ping, strlen(s.ping), 1) ||
-		       pump(&s, WAIT_MS, got_pong))) {
+	if (s.ping &&
+	    (ws_send(s.fd, WS_PING, s.ping, strlen(s.ping), 1) || pump(&s, WAIT_MS, got_pong))) {
 		fprintf(stderr, "wl-ws-client: no pong to our ping\n");
 		return 1;
 	}

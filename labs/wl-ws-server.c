@@ -130,7 +130,8 @@ static void serve(int c, const struct opts *o)
 			/* Echo the status code (RFC 6455 5.5.1), then close. */
 			ws_send(c, WS_CLOSE, m.data, m.len >= 2 ? 2 : 0, 0);
 			if (o->wait_fin) {
-				while (ws_readable(c, 2000) && recv(c, m.data, sizeof(m.data), 0) > 0)
+				while (ws_readable(c, 2000) &&
+				       recv(c, m.data, sizeof(m.data), 0) > 0)
 					;
 			}
 			return;

@@ -14,12 +14,12 @@
 struct registry;
 
 struct proc_spec {
-	int netns_fd;             /* -1: the caller's namespace */
-	char *const *argv;        /* argv[0] is looked up in PATH */
-	char *const *envp;        /* NULL: the caller's environment */
-	const char *cwd;          /* NULL: unchanged */
-	const char *stdout_path;  /* NULL: /dev/null; created/truncated */
-	const char *stderr_path;  /* NULL: /dev/null; may equal stdout_path */
+	int netns_fd;		 /* -1: the caller's namespace */
+	char *const *argv;	 /* argv[0] is looked up in PATH */
+	char *const *envp;	 /* NULL: the caller's environment */
+	const char *cwd;	 /* NULL: unchanged */
+	const char *stdout_path; /* NULL: /dev/null; created/truncated */
+	const char *stderr_path; /* NULL: /dev/null; may equal stdout_path */
 };
 
 struct proc;

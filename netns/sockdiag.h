@@ -9,11 +9,11 @@
 #include <stdint.h>
 
 struct sockdiag_sock {
-	int state;                /* TCP_ESTABLISHED... from <netinet/tcp.h> */
-	struct in_addr src, dst;  /* IPv4 only: labs are IPv4 */
-	uint16_t sport, dport;    /* host order */
-	int timer;                /* idiag_timer: 0 none, 1 retrans, 2 keepalive, 3 TIME_WAIT, 4 probe */
-	uint32_t expires_ms;      /* time left on that timer */
+	int state;		 /* TCP_ESTABLISHED... from <netinet/tcp.h> */
+	struct in_addr src, dst; /* IPv4 only: labs are IPv4 */
+	uint16_t sport, dport;	 /* host order */
+	int timer;	     /* idiag_timer: 0 none, 1 retrans, 2 keepalive, 3 TIME_WAIT, 4 probe */
+	uint32_t expires_ms; /* time left on that timer */
 };
 
 /* Lists the TCP sockets (all states) of the namespace netns_fd (-1: the
