@@ -39,7 +39,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 
-.PHONY: all deps run test unit integration asan format format-check clean install bench golden
+.PHONY: all deps run test unit integration asan format format-check clean install bench golden fuzz
 all: $(B)/wirelab $(LAB_BIN) $(TEST_BIN)
 
 $(B)/obj/%.o: %.c
@@ -92,6 +92,32 @@ asan:
 	@$(MAKE) --no-print-directory SANITIZE=1 all
 	@B=build-asan sh tests/run.sh
 
+# libFuzzer targets (clang): one per parser, over the parsers' sources only.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_LIB := $(filter-out harness/main.c harness/run.c harness/cli.c harness/check.c \
+	harness/report.c harness/certgen.c,$(wildcard harness/*.c))
+FUZZ_TIME ?= 30
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  FUZZ    $@"
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-std=gnu11 -D_GNU_SOURCE -I. $(shell pkg-config --cflags libpcap openssl) \
+		-o $@ $^ $(shell pkg-config --libs libpcap openssl)
+
+# Each target for FUZZ_TIME seconds; its corpus grows in build-fuzz/.
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do \
+		mkdir -p build-fuzz/corpus-$$(basename $$f); \
+		echo "  RUN     $$f ($(FUZZ_TIME) s)"; \
+		$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			build-fuzz/corpus-$$(basename $$f) 2>&1 | \
+			tee build-fuzz/$$(basename $$f).log | \
+			grep -E "stat::number_of_executed_units|ERROR|SUMMARY"; \
+		! grep -q "ERROR: libFuzzer\|ERROR: AddressSanitizer\|runtime error\|SUMMARY:" \
+			build-fuzz/$$(basename $$f).log || exit 1; \
+	done
+
 golden: all
 	@B=$(B) GOLDEN_UPDATE=1 sh tests/integration/golden.sh
 
@@ -107,6 +133,6 @@ install: $(B)/wirelab $(LAB_BIN)
 	install -m 644 labs/*.lab $(DESTDIR)$(PREFIX)/share/wirelab/labs/
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(B)/obj/harness/main.d
