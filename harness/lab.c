@@ -381,6 +381,18 @@ static int st_cert(struct lparse *lp)
 
 /* `keylog "keys.log"`: {dir}/keys.log (SSLKEYLOGFILE) is kept beside the
  * capture, and the capture is also written as pcapng with it inside. */
+/* `optional`: the lab needs a program that may not be installed (a
+ * browser); `run` then reports the lab as skipped, with the reason. */
+static int st_optional(struct lparse *lp)
+{
+	if (lp->lab->optional) {
+		l_fail(lp, lp->kwat, "optional given twice");
+		return -1;
+	}
+	lp->lab->optional = 1;
+	return l_end(lp);
+}
+
 static int st_keylog(struct lparse *lp)
 {
 	if (l_once_string(lp, &lp->lab->keylog, "keylog"))
@@ -1208,7 +1220,7 @@ static const struct stmt {
 	{ "stream", st_stream, 0 },   { "host", st_host, 0 },	    { "link", st_link, 0 },
 	{ "sysctl", st_sysctl, 0 },   { "file", st_file, 0 },	    { "server", st_server, 0 },
 	{ "client", st_client, 0 },   { "claim", st_claim, 0 },	    { "cert", st_cert, 0 },
-	{ "keylog", st_keylog, 0 },   { "text", cl_text, 1 },	    { "expected", cl_expected, 1 },
+	{ "keylog", st_keylog, 0 },   { "optional", st_optional, 0 },   { "text", cl_text, 1 },	    { "expected", cl_expected, 1 },
 	{ "let", cl_let, 1 },	      { "expect", cl_expect, 1 },   { "evidence", cl_evidence, 1 },
 	{ "report", cl_report, 1 },   { "verdict", cl_verdict, 1 }, { "why", cl_why, 1 },
 	{ "applies", cl_applies, 1 },

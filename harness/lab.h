@@ -93,6 +93,7 @@ struct lab {
 	size_t nfiles;
 	char *cert;   /* `cert "NAME"`: a self-signed cert for NAME in {dir} */
 	char *keylog; /* `keylog "NAME"`: {dir}/NAME is a TLS key log to keep */
+	int optional; /* `optional`: a missing program skips the lab (run) */
 	struct lab_prog *progs;
 	size_t nprogs;
 	struct lab_claim *claims;

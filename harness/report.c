@@ -16,6 +16,8 @@ int report_claim_ok(const struct lab_report *r, const struct claim_result *c)
 
 int report_exit_code(const struct lab_report *r)
 {
+	if (r->skipped)
+		return EXIT_HOLDS;
 	if (r->error)
 		return EXIT_INPUT;
 	for (size_t i = 0; i < r->nres; i++)
@@ -51,6 +53,10 @@ void report_text(FILE *out, const struct lab_report *r, int color)
 	if (r->lab)
 		fprintf(out, " — %s", r->lab->title);
 	fputc('\n', out);
+	if (r->skipped) {
+		fprintf(out, "  %sskipped:%s %s\n\n", dim, off, r->skipped);
+		return;
+	}
 	if (r->error) {
 		fprintf(out, "  %serror:%s %s\n\n", red, off, r->error);
 		return;
@@ -104,7 +110,10 @@ void report_json(FILE *out, const struct lab_report *r)
 	json_cstr(out, r->lab_id);
 	fputs(", \"capture\": ", out);
 	json_cstr(out, r->capture);
-	if (r->error) {
+	if (r->skipped) {
+		fputs(", \"skipped\": ", out);
+		json_cstr(out, r->skipped);
+	} else if (r->error) {
 		fputs(", \"error\": ", out);
 		json_cstr(out, r->error);
 	}
@@ -173,7 +182,9 @@ int report_junit(const char *path, const struct lab_report *r, size_t n, char *e
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (r[i].error) {
+		if (r[i].skipped) {
+			tests++;
+		} else if (r[i].error) {
 			errors++;
 			tests++;
 		}
@@ -192,9 +203,16 @@ int report_junit(const char *path, const struct lab_report *r, size_t n, char *e
 			lf += !report_claim_ok(&r[i], &r[i].res[j]);
 		fputs("  <testsuite name=\"", f);
 		xml_str(f, r[i].lab_id);
-		fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%d\" time=\"%.3f\">\n",
-			r[i].error ? 1 : r[i].nres, lf, r[i].error ? 1 : 0, r[i].seconds);
-		if (r[i].error) {
+		fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n",
+			r[i].error || r[i].skipped ? 1 : r[i].nres, lf,
+			r[i].error && !r[i].skipped ? 1 : 0, r[i].skipped ? 1 : 0, r[i].seconds);
+		if (r[i].skipped) {
+			fputs("    <testcase classname=\"wirelab.", f);
+			xml_str(f, r[i].lab_id);
+			fputs("\" name=\"run\">\n      <skipped message=\"", f);
+			xml_str(f, r[i].skipped);
+			fputs("\"/>\n    </testcase>\n", f);
+		} else if (r[i].error) {
 			fputs("    <testcase classname=\"wirelab.", f);
 			xml_str(f, r[i].lab_id);
 			fputs("\" name=\"run\">\n      <error message=\"", f);

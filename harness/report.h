@@ -16,6 +16,7 @@ struct lab_report {
 	size_t nres;
 	const char *capture; /* the file the verdicts come from */
 	const char *error;   /* the lab could not be run/checked: why */
+	const char *skipped; /* an optional lab was not run: why */
 	const char *notes;   /* run: what was used ("delay: nfqueue ...") */
 	double seconds;
 	int strict; /* run: every verdict must be as the lab expects */

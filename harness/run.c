@@ -897,12 +897,15 @@ int cmd_run(int argc, char **argv)
 		reps[i].nres = oc[i].res ? oc[i].lab->nclaims : 0;
 		reps[i].capture = oc[i].pcap;
 		reps[i].error = oc[i].code != EXIT_HOLDS ? oc[i].error : NULL;
+		/* An optional lab whose program is missing is skipped, not failed. */
+		if (oc[i].code == EXIT_ENV && oc[i].lab->optional)
+			reps[i].skipped = oc[i].error;
 		reps[i].notes = oc[i].notes[0] ? oc[i].notes : NULL;
 		reps[i].seconds = oc[i].seconds;
 		reps[i].strict = 1;
 		report_text(stdout, &reps[i], color);
 		fflush(stdout);
-		int code = reps[i].error ? oc[i].code : report_exit_code(&reps[i]);
+		int code = reps[i].error && !reps[i].skipped ? oc[i].code : report_exit_code(&reps[i]);
 
 		/* The most serious outcome decides: environment, input, claim. */
 		if (code == EXIT_ENV || (code == EXIT_INPUT && ret != EXIT_ENV) ||

@@ -21,10 +21,12 @@ fi
 # Other runs may be going on: only what appears during this test counts.
 before=$( (ls /run/wirelab 2>/dev/null; ls -d /tmp/wirelab-wl* 2>/dev/null) | sort)
 for i in $(seq 1 "$RUNS"); do
-	if ! "$W" run --out "$out" --json "$out/v$i.json" --junit "$out/junit.xml" >"$out/run$i.txt" 2>&1; then
-		echo "FAIL: run $i exited $?:"
-		grep -E "NOT as|expects|error" "$out/run$i.txt" | head -20
-		fail=1
+	"$W" run --out "$out" --json "$out/v$i.json" --junit "$out/junit.xml" >"$out/run$i.txt" 2>&1
+	rc=$?
+	if [ "$rc" -ne 0 ] || [ ! -s "$out/v$i.json" ]; then
+		echo "FAIL: run $i exited $rc:"
+		grep -E "NOT as|expects|error|^wirelab:" "$out/run$i.txt" | head -20
+		exit 1
 	fi
 	# The verdicts of every run, claim by claim, must be the same.
 	grep -o '"id": "[^"]*", "verdict": "[^"]*"' "$out/v$i.json" >"$out/verdicts$i"
