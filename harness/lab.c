@@ -393,6 +393,55 @@ static int st_optional(struct lparse *lp)
 	return l_end(lp);
 }
 
+/* `facts "FILE" as PREFIX`: after the programs, {dir}/FILE's KEY=VALUE
+ * lines become facts PREFIX.KEY (a client's own account of what it did). */
+static int st_facts(struct lparse *lp)
+{
+	struct lab_factfile *ff = grow(lp->lab->factfiles, lp->lab->nfactfiles, sizeof(*ff));
+	size_t at, *offs = NULL, n;
+	const char *w;
+	int ret = -1;
+
+	if (!ff)
+		return l_nomem(lp);
+	lp->lab->factfiles = ff;
+	ff = &ff[lp->lab->nfactfiles++];
+	ff->line = lp->lineno;
+	if (l_string(lp, "a file name in double quotes", &ff->file, &at, &offs) < 0)
+		goto out;
+	if (!ff->file[0] || strchr(ff->file, '/')) {
+		l_fail(lp, at, "facts names a file of the run's directory, without '/'");
+		goto out;
+	}
+	l_skip(lp);
+	at = lp->pos;
+	if (l_word(lp, "as", &w, &n) < 0)
+		goto out;
+	if (!w_is(w, n, "as")) {
+		l_fail(lp, at, "expected as, got \"%.*s\"", (int)n, w);
+		goto out;
+	}
+	l_skip(lp);
+	at = lp->pos;
+	if (l_word(lp, "a fact prefix", &w, &n) < 0)
+		goto out;
+	if (strspn(w, "abcdefghijklmnopqrstuvwxyz0123456789_-") < n) {
+		l_fail(lp, at, "expected a fact prefix of lower-case letters, digits, '_' and '-', "
+			       "got \"%.*s\"",
+		       (int)n, w);
+		goto out;
+	}
+	ff->prefix = strndup(w, n);
+	if (!ff->prefix) {
+		l_nomem(lp);
+		goto out;
+	}
+	ret = l_end(lp);
+out:
+	free(offs);
+	return ret;
+}
+
 static int st_keylog(struct lparse *lp)
 {
 	if (l_once_string(lp, &lp->lab->keylog, "keylog"))
@@ -1220,7 +1269,8 @@ static const struct stmt {
 	{ "stream", st_stream, 0 },   { "host", st_host, 0 },	    { "link", st_link, 0 },
 	{ "sysctl", st_sysctl, 0 },   { "file", st_file, 0 },	    { "server", st_server, 0 },
 	{ "client", st_client, 0 },   { "claim", st_claim, 0 },	    { "cert", st_cert, 0 },
-	{ "keylog", st_keylog, 0 },   { "optional", st_optional, 0 },   { "text", cl_text, 1 },	    { "expected", cl_expected, 1 },
+	{ "keylog", st_keylog, 0 },   { "optional", st_optional, 0 },
+	{ "facts", st_facts, 0 },   { "text", cl_text, 1 },	    { "expected", cl_expected, 1 },
 	{ "let", cl_let, 1 },	      { "expect", cl_expect, 1 },   { "evidence", cl_evidence, 1 },
 	{ "report", cl_report, 1 },   { "verdict", cl_verdict, 1 }, { "why", cl_why, 1 },
 	{ "applies", cl_applies, 1 },
@@ -1401,6 +1451,11 @@ void lab_free(struct lab *l)
 	free(l->section);
 	free(l->cert);
 	free(l->keylog);
+	for (size_t i = 0; i < l->nfactfiles; i++) {
+		free(l->factfiles[i].file);
+		free(l->factfiles[i].prefix);
+	}
+	free(l->factfiles);
 	free(l->addr[0]);
 	free(l->addr[1]);
 	for (size_t k = 0; k < l->nsysctls; k++) {

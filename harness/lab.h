@@ -94,6 +94,12 @@ struct lab {
 	char *cert;   /* `cert "NAME"`: a self-signed cert for NAME in {dir} */
 	char *keylog; /* `keylog "NAME"`: {dir}/NAME is a TLS key log to keep */
 	int optional; /* `optional`: a missing program skips the lab (run) */
+	struct lab_factfile {
+		char *file;   /* in {dir} */
+		char *prefix; /* facts PREFIX.KEY */
+		int line;
+	} *factfiles;
+	size_t nfactfiles;
 	struct lab_prog *progs;
 	size_t nprogs;
 	struct lab_claim *claims;

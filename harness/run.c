@@ -166,7 +166,7 @@ struct lab_run {
 	size_t nprocs;
 	struct drop_state drops;
 	char notes[256];
-	char facts[4][2][64];
+	char **facts; /* "name\0value" pairs for the trace */
 	size_t nfacts;
 };
 
@@ -397,11 +397,47 @@ static int run_client(struct lab_run *r, const struct lab_prog *pg, char *err, s
 
 static void add_fact(struct lab_run *r, const char *name, const char *value)
 {
-	if (r->nfacts >= sizeof(r->facts) / sizeof(r->facts[0]))
-		return;
-	snprintf(r->facts[r->nfacts][0], sizeof(r->facts[0][0]), "%s", name);
-	snprintf(r->facts[r->nfacts][1], sizeof(r->facts[0][1]), "%s", value);
-	r->nfacts++;
+	size_t nl = strlen(name), vl = strlen(value);
+	char **n = realloc(r->facts, (r->nfacts + 1) * sizeof(*n));
+	char *f = malloc(nl + vl + 2);
+
+	if (!n || !f) {
+		free(f);
+		if (n)
+			r->facts = n;
+		return; /* a fact missing makes its claims n/a: said, not hidden */
+	}
+	memcpy(f, name, nl + 1);
+	memcpy(f + nl + 1, value, vl + 1);
+	r->facts = n;
+	r->facts[r->nfacts++] = f;
+}
+
+/* `facts "FILE" as PREFIX`: KEY=VALUE lines a program of the lab wrote in
+ * {dir} (what a client says it negotiated) become facts PREFIX.KEY. */
+static void read_fact_files(struct lab_run *r)
+{
+	for (size_t i = 0; i < r->lab->nfactfiles; i++) {
+		char path[PATH_MAX + 256], line[1024], name[256];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s", r->dir, r->lab->factfiles[i].file);
+		f = fopen(path, "r");
+		if (!f)
+			continue; /* the claims that read them are n/a */
+		while (fgets(line, sizeof(line), f)) {
+			char *eq = strchr(line, '='), *end = line + strlen(line);
+
+			while (end > line && (end[-1] == '\n' || end[-1] == '\r'))
+				*--end = '\0';
+			if (!eq || eq == line)
+				continue;
+			*eq = '\0';
+			snprintf(name, sizeof(name), "%s.%s", r->lab->factfiles[i].prefix, line);
+			add_fact(r, name, eq + 1);
+		}
+		fclose(f);
+	}
 }
 
 /* What only a live run can tell: who holds TIME_WAIT, and for how long. */
@@ -680,6 +716,7 @@ static int lab_run_once(struct lab_run *r, int *code, char *err, size_t errlen)
 		snprintf(r->notes + strlen(r->notes), sizeof(r->notes) - strlen(r->notes),
 			 "; a connection was still open after %d ms", SETTLE_TIMEOUT_MS);
 	impair_wait_idle(r->imp, SETTLE_TIMEOUT_MS);
+	read_fact_files(r);
 	snprintf(r->notes + strlen(r->notes), sizeof(r->notes) - strlen(r->notes), "%slink: %s",
 		 r->notes[0] ? "; " : "", impair_describe(r->imp));
 	collect_facts(r);
@@ -758,7 +795,7 @@ static void run_one(struct registry *reg, const struct run_opts *o, struct lab_o
 		goto out;
 	}
 	for (size_t i = 0; i < r.nfacts; i++)
-		if (trace_set_fact(oc->tr, r.facts[i][0], r.facts[i][1])) {
+		if (trace_set_fact(oc->tr, r.facts[i], r.facts[i] + strlen(r.facts[i]) + 1)) {
 			snprintf(oc->error, sizeof(oc->error), "out of memory");
 			goto out;
 		}
@@ -768,6 +805,9 @@ static void run_one(struct registry *reg, const struct run_opts *o, struct lab_o
 	}
 	oc->code = EXIT_HOLDS;
 out:
+	for (size_t i = 0; i < r.nfacts; i++)
+		free(r.facts[i]);
+	free(r.facts);
 	oc->seconds = now_s() - t0;
 }
 
