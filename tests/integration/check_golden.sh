@@ -1,0 +1,48 @@
+#!/bin/sh
+# tests/integration/check_golden.sh — `wirelab check` on captures of servers
+# nobody here wrote (python3's http.server, nginx), made with tcpdump
+# (tests/pcap/make-pcaps.sh). Each verdict was read by hand against the
+# packet list (tshark's and `wirelab show`'s) before it was checked in:
+#   http-nginx-close    nginx answering HTTP/1.0 and closing first: the
+#                       notes' ten packets in Linux's order (only the
+#                       separate ACK of the server's FIN is missing: it rides
+#                       on the client's FIN).
+#   http-nginx          nginx keeping the connection alive: curl closes first,
+#                       so server_fin, client_fin and last_ack fail.
+#   http-nginx-keepalive two requests on one connection: 12 packets, the
+#                       client closes, and the second response is 2 KB, so
+#                       the overhead claim fails (payload outweighs headers).
+#   http-python         python writes headers and body apart: P6 carries only
+#                       the head (response_psh fails), 12 packets.
+#   http-python-retrans the head of the response lost after the capture
+#                       point: the client's duplicate ACK (8) makes the server
+#                       send it again (9); the server's FIN rode on its last
+#                       data (7, FP.); the retransmission is the server's, so
+#                       http.retransmit (the request sent again) is n/a.
+# GOLDEN_UPDATE=1 rewrites the expected files (then read them again!).
+set -u
+B=${B:-build}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 2
+W=$B/wirelab
+fail=0
+n=0
+for c in http-nginx-close http-nginx http-nginx-keepalive http-python http-python-retrans; do
+	pcap=tests/pcap/$c.pcap
+	want=tests/pcap/$c.check.json
+	got=$("$W" check http "$pcap" --json 2>&1)
+	if [ "${GOLDEN_UPDATE:-0}" = 1 ]; then
+		printf '%s\n' "$got" >"$want"
+		continue
+	fi
+	n=$((n + 1))
+	if printf '%s\n' "$got" | cmp -s - "$want"; then
+		echo "ok   check http $c"
+	else
+		echo "FAIL: check http $c differs from $want:"
+		printf '%s\n' "$got" | diff "$want" - | head -20
+		fail=1
+	fi
+done
+[ "$fail" -eq 0 ] && echo "check_golden: $n captures, verdicts as checked in"
+exit "$fail"
