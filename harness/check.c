@@ -6,6 +6,7 @@
 
 #include "harness/claim.h"
 #include "harness/cli.h"
+#include "harness/html.h"
 #include "harness/report.h"
 
 int cmd_list(int argc, char **argv)
@@ -41,10 +42,12 @@ int cmd_check(int argc, char **argv)
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
 					      { "stream", required_argument, NULL, 's' },
 					      { "keylog", required_argument, NULL, 'k' },
+					      { "html", required_argument, NULL, 'H' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
-	static const char usage[] = "check LAB CAPTURE [--json] [--stream N] [--keylog F]";
-	const char *keylog = NULL;
+	static const char usage[] =
+		"check LAB CAPTURE [--json] [--stream N] [--keylog F] [--html DIR]";
+	const char *keylog = NULL, *html_dir = NULL;
 	struct lab *lab = NULL;
 	struct trace *tr = NULL;
 	struct claim_result *res = NULL;
@@ -71,6 +74,9 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 'k':
 			keylog = optarg;
+			break;
+		case 'H':
+			html_dir = optarg;
 			break;
 		case 'h':
 			printf("usage: wirelab %s\n", usage);
@@ -103,6 +109,10 @@ int cmd_check(int argc, char **argv)
 		report_text(stdout, &rep, cli_color(1));
 	}
 	ret = report_exit_code(&rep);
+	if (html_dir && html_write(html_dir, &rep, 1, err, sizeof(err))) {
+		fprintf(stderr, "wirelab: %s\n", err);
+		ret = EXIT_INPUT;
+	}
 out:
 	if (lab)
 		claim_results_free(res, lab->nclaims);

@@ -37,5 +37,6 @@ int cmd_list(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_clean(int argc, char **argv);
+int cmd_diagram(int argc, char **argv); /* diagram.c */
 
 #endif

@@ -79,6 +79,8 @@ static const struct command {
 	  "check a lab's claims against an existing pcap/pcapng" },
 	{ "show", cmd_show, "show CAPTURE [--json] [--keylog F]",
 	  "the packet list, relative seq/ack, decoded messages" },
+	{ "diagram", cmd_diagram, "diagram CAPTURE [-o F.svg] [--format svg|txt] [--stream N]",
+	  "the ladder diagram of a capture's lab connection" },
 	{ "clean", cmd_clean, "clean", "remove what a crashed wirelab left behind (root)" },
 	{ "help", cmd_help, "help", "this text" },
 	{ "version", cmd_version, "version", "print the version" },

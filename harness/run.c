@@ -35,6 +35,7 @@
 #include "harness/cli.h"
 #include "harness/dissect.h"
 #include "harness/filter.h"
+#include "harness/html.h"
 #include "harness/pcapng.h"
 #include "harness/report.h"
 #include "netns/impair.h"
@@ -834,12 +835,16 @@ fail:
 
 int cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'o' },   { "json", required_argument, NULL, 'j' },
-		{ "junit", required_argument, NULL, 'u' }, { "keep", no_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 }
-	};
-	static const char usage[] = "run [LAB...] [--out DIR] [--json F] [--junit F] [--keep]";
+	static const struct option opts[] = { { "out", required_argument, NULL, 'o' },
+					      { "json", required_argument, NULL, 'j' },
+					      { "junit", required_argument, NULL, 'u' },
+					      { "keep", no_argument, NULL, 'k' },
+					      { "html", required_argument, NULL, 'H' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	static const char usage[] =
+		"run [LAB...] [--out DIR] [--json F] [--junit F] [--html DIR] [--keep]";
+	const char *html_dir = NULL;
 	struct run_opts o = { "wirelab-out", NULL, NULL, 0 };
 	struct lab_outcome *oc = NULL;
 	struct lab_report *reps = NULL;
@@ -861,6 +866,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'k':
 			o.keep = 1;
+			break;
+		case 'H':
+			html_dir = optarg;
 			break;
 		case 'h':
 			printf("usage: wirelab %s\n", usage);
@@ -970,6 +978,10 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	if (o.junit_path && report_junit(o.junit_path, reps, nlabs, err, sizeof(err))) {
+		fprintf(stderr, "wirelab: %s\n", err);
+		ret = EXIT_INPUT;
+	}
+	if (html_dir && html_write(html_dir, reps, nlabs, err, sizeof(err))) {
 		fprintf(stderr, "wirelab: %s\n", err);
 		ret = EXIT_INPUT;
 	}

@@ -359,6 +359,21 @@ static int ends_with(const struct tail *t, const char *s)
 	return t->len >= n && !memcmp(t->buf + t->len - n, s, n);
 }
 
+/* After the remote side's EOF: our EOF, then what the server still sends
+ * (exit-status, CHANNEL_CLOSE), until it closes the channel — closing the
+ * connection before that makes the kernel answer those late packets with
+ * RSTs. Bounded by 2 s. */
+static void wait_channel_closed(ssh_channel ch)
+{
+	int64_t until = now_ms() + 2000;
+	char buf[4096];
+
+	ssh_channel_send_eof(ch);
+	while (!ssh_channel_is_closed(ch) && now_ms() < until)
+		if (ssh_channel_read_timeout(ch, buf, sizeof(buf), 0, 50) == SSH_ERROR)
+			break;
+}
+
 /* Reads until the prompt ends the output (or, without one, until it pauses)
  * or the deadline: 0, or -1 if the channel ended. */
 static int read_until_ready(ssh_channel ch, struct tail *t, const char *prompt, int64_t deadline)
@@ -437,6 +452,7 @@ static int run_shell(ssh_session s, const struct opts *o)
 			o->timeout_ms);
 		goto out;
 	}
+	wait_channel_closed(ch);
 	ret = 0;
 out:
 	if (ch) {
@@ -481,7 +497,7 @@ static int run_exec(ssh_session s, const struct opts *o)
 			o->timeout_ms);
 		goto out;
 	}
-	ssh_channel_send_eof(ch);
+	wait_channel_closed(ch);
 	ret = ssh_channel_get_exit_status(ch);
 	if (ret < 0) {
 		fprintf(stderr, "wl-ssh-client: '%s' ended without an exit status\n", o->exec);

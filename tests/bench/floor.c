@@ -51,7 +51,8 @@ int main(int argc, char **argv)
 		switch (dlt) {
 		case DLT_EN10MB:
 			off = 12;
-			while (off + 2 <= cl && (get16(d + off) == 0x8100 || get16(d + off) == 0x88a8))
+			while (off + 2 <= cl &&
+			       (get16(d + off) == 0x8100 || get16(d + off) == 0x88a8))
 				off += 4;
 			if (off + 2 > cl || get16(d + off) != 0x0800)
 				continue;

@@ -208,8 +208,8 @@ static int load_tpl(const char *path, int *dlt, struct tpl *t)
 			first = ts;
 			have_conn = 1;
 		}
-		if (sport == t->cli_port && dport == t->srv_port && !memcmp(ip + 12, t->cli_addr, 4) &&
-		    !memcmp(ip + 16, t->srv_addr, 4))
+		if (sport == t->cli_port && dport == t->srv_port &&
+		    !memcmp(ip + 12, t->cli_addr, 4) && !memcmp(ip + 16, t->srv_addr, 4))
 			from_cli = 1;
 		else if (sport == t->srv_port && dport == t->cli_port &&
 			 !memcmp(ip + 12, t->srv_addr, 4) && !memcmp(ip + 16, t->cli_addr, 4))
@@ -245,7 +245,8 @@ static int load_tpl(const char *path, int *dlt, struct tpl *t)
 		goto out;
 	}
 	if (t->n == 0) {
-		fprintf(stderr, "gen_capture: %s: no TCP connection that starts with a SYN\n", path);
+		fprintf(stderr, "gen_capture: %s: no TCP connection that starts with a SYN\n",
+			path);
 		goto out;
 	}
 	ret = 0;

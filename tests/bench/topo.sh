@@ -1,17 +1,21 @@
-#!/bin/sh
+#!/bin/bash
 # tests/bench/topo.sh — the two-host lab network built and torn down N times
-# (default 100) three ways: wirelab (libnl, build/bench/bench_topo), one `ip`
-# command per step, and `ip -batch`. Prints the medians and wirelab's ratio
-# to each. The `ip` topology is the bare one (namespaces, veth, addresses,
-# links up): wirelab does more (sysctls, offloads, neighbours).
+# (default 200) three ways in the same run: wirelab (libnl,
+# build/bench/bench_topo), one `ip` command per step, and `ip -batch`; and
+# Mininet (two hosts, one link, no switch, no controller) when `mn` is
+# installed. Prints the medians and each one's ratio to wirelab, and writes
+# $B/bench/topo.json.
 #
+# The `ip` topology is the bare one (namespaces, veth, addresses, links up):
+# wirelab does more (sysctls, offloads, neighbours). The labs' topologies
+# differ only in sysctls and MTU, so one topology stands for all of them.
 # Only this script uses `ip`; wirelab itself never runs it. Names carry
 # "wb<pid>" and are removed on exit, error and Ctrl-C.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -eu
-B=${B:-build}
-N=${N:-100}
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
+. "$(dirname "$0")/lib.sh"
+N=${N:-200}
+N_MN=${N_MN:-10}
 
 if [ "$(id -u)" != 0 ]; then
 	echo "topo.sh: needs root (network namespaces)" >&2
@@ -47,13 +51,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-now_ns() { date +%s%N; }
-
-# median of the numbers in file $1 (ns) -> ms with 3 decimals
-median_ms() {
-	sort -n "$1" | awk '{ v[NR] = $1 } END { i = int((NR + 1) / 2); printf "%.3f", v[i] / 1e6 }'
-}
 
 ip_create() {
 	ip netns add "$c"
@@ -104,41 +101,101 @@ batch_destroy() {
 	ip -batch "$work/del.batch"
 }
 
-# run NAME CREATE DESTROY: N timed rounds into $work/NAME.{create,destroy}
+# Mininet in one process, as a user would script it: two hosts joined by a
+# link, no switch, no controller; built, started, stopped.
+mn_cycle() {
+	python3 - <<'EOF'
+from mininet.net import Mininet
+from mininet.log import setLogLevel
+setLogLevel('error')
+net = Mininet(controller=None, build=False, autoSetMacs=True)
+h1 = net.addHost('h1', ip='198.18.0.1/24')
+h2 = net.addHost('h2', ip='198.18.0.2/24')
+net.addLink(h1, h2)
+net.build()
+net.start()
+net.stop()
+EOF
+}
+
+# run NAME CREATE DESTROY ROUNDS: timed rounds into $work/NAME.{create,destroy}
+# (milliseconds).
 run() {
 	: >"$work/$1.create"
 	: >"$work/$1.destroy"
-	i=0
-	while [ "$i" -lt "$N" ]; do
-		t0=$(now_ns)
+	local i=0 t0 t1 t2
+	while [ "$i" -lt "$4" ]; do
+		t0=$(now_us)
 		$2
-		t1=$(now_ns)
+		t1=$(now_us)
 		$3
-		t2=$(now_ns)
-		echo $((t1 - t0)) >>"$work/$1.create"
-		echo $((t2 - t1)) >>"$work/$1.destroy"
+		t2=$(now_us)
+		echo "$(((t1 - t0)))e-3" >>"$work/$1.create"
+		echo "$(((t2 - t1)))e-3" >>"$work/$1.destroy"
 		i=$((i + 1))
 	done
 }
 
+load0=$(load)
 "$B/bench/bench_topo" "$N" >"$work/wirelab.out"
 wl_create=$(awk '$1 == "create" { print $3 }' "$work/wirelab.out")
 wl_destroy=$(awk '$1 == "destroy" { print $3 }' "$work/wirelab.out")
+wl_create_p90=$(awk '$1 == "create" { print $5 }' "$work/wirelab.out")
+wl_destroy_p90=$(awk '$1 == "destroy" { print $5 }' "$work/wirelab.out")
 
-run ip ip_create ip_destroy
-run batch batch_create batch_destroy
-ip_create_ms=$(median_ms "$work/ip.create")
-ip_destroy_ms=$(median_ms "$work/ip.destroy")
-b_create_ms=$(median_ms "$work/batch.create")
-b_destroy_ms=$(median_ms "$work/batch.destroy")
+run ip ip_create ip_destroy "$N"
+run batch batch_create batch_destroy "$N"
+ip_c=$(median "$work/ip.create")
+ip_d=$(median "$work/ip.destroy")
+b_c=$(median "$work/batch.create")
+b_d=$(median "$work/batch.destroy")
 
-echo "topology build/teardown, median of $N (ms):"
-printf '  %-10s create %8.3f  destroy %8.3f\n' "wirelab" "$wl_create" "$wl_destroy"
-printf '  %-10s create %8.3f  destroy %8.3f\n' "ip" "$ip_create_ms" "$ip_destroy_ms"
-printf '  %-10s create %8.3f  destroy %8.3f\n' "ip -batch" "$b_create_ms" "$b_destroy_ms"
-awk -v w="$wl_create" -v wd="$wl_destroy" -v i="$ip_create_ms" -v id="$ip_destroy_ms" \
-	-v b="$b_create_ms" -v bd="$b_destroy_ms" 'BEGIN {
-	printf "  ratio ip/wirelab:       create %.1fx  destroy %.1fx  total %.1fx\n", i / w, id / wd, (i + id) / (w + wd)
-	printf "  ratio ip -batch/wirelab: create %.1fx  destroy %.1fx  total %.1fx\n", b / w, bd / wd, (b + bd) / (w + wd)
-}'
-sed 's/^/  wirelab /' "$work/wirelab.out"
+mn_c=null
+mn_d=null
+mn_total=null
+if ! command -v mn >/dev/null 2>&1 || ! python3 -c 'import mininet' 2>/dev/null; then
+	mn_note="not installed (Debian package mininet), skipped"
+elif ! mn_cycle >"$work/mn.err" 2>&1; then
+	mn_note="installed but failed, skipped: $(tail -1 "$work/mn.err")"
+else
+	mn_note="installed: $N_MN whole processes (python start-up and import included)"
+	: >"$work/mn.total"
+	for i in $(seq "$N_MN"); do
+		t0=$(now_us)
+		mn_cycle
+		t1=$(now_us)
+		echo "$(((t1 - t0)))e-3" >>"$work/mn.total"
+	done
+	mn_total=$(median "$work/mn.total")
+fi
+load1=$(load)
+
+wl_total=$(awk -v a="$wl_create" -v b="$wl_destroy" 'BEGIN { print a + b }')
+ip_total=$(awk -v a="$ip_c" -v b="$ip_d" 'BEGIN { print a + b }')
+b_total=$(awk -v a="$b_c" -v b="$b_d" 'BEGIN { print a + b }')
+r_ip=$(div "$ip_total" "$wl_total")
+r_b=$(div "$b_total" "$wl_total")
+r_mn=$(div "$mn_total" "$wl_total")
+
+echo "topology build + teardown, median of $N (ms; load $load0 -> $load1):"
+printf '  %-10s %10s %10s %10s %10s\n' "" create destroy total "vs wirelab"
+printf '  %-10s %10s %10s %10s %10s\n' wirelab "$(fmt "$wl_create" 3)" "$(fmt "$wl_destroy" 3)" "$(fmt "$wl_total" 3)" 1
+printf '  %-10s %10s %10s %10s %10s\n' ip "$(fmt "$ip_c" 3)" "$(fmt "$ip_d" 3)" "$(fmt "$ip_total" 3)" "$(fmt "$r_ip" 1)x"
+printf '  %-10s %10s %10s %10s %10s\n' "ip -batch" "$(fmt "$b_c" 3)" "$(fmt "$b_d" 3)" "$(fmt "$b_total" 3)" "$(fmt "$r_b" 1)x"
+printf '  %-10s %10s %10s %10s %10s\n' mininet - - "$(fmt "$mn_total" 3)" "$(fmt "$r_mn" 1)x"
+echo "  mininet: $mn_note"
+echo "  wirelab p90: create $wl_create_p90 ms, destroy $wl_destroy_p90 ms (destroy is topo_free's own time: the kernel frees the namespaces afterwards, in the background)"
+target topo_vs_ip "$r_ip" ">=" 20 x "topology build+teardown: ip script / wirelab"
+target topo_vs_mininet "$r_mn" ">=" 100 x "topology build+teardown: Mininet / wirelab; mininet $mn_note"
+
+cat >"$BENCH/topo.json" <<EOF
+{
+  "runs": $N,
+  "load": [$(jnum "$load0"), $(jnum "$load1")],
+  "wirelab_ms": {"create": $(jnum "$wl_create"), "destroy": $(jnum "$wl_destroy"), "total": $(jnum "$wl_total"), "create_p90": $(jnum "$wl_create_p90"), "destroy_p90": $(jnum "$wl_destroy_p90")},
+  "ip_ms": {"create": $(jnum "$ip_c"), "destroy": $(jnum "$ip_d"), "total": $(jnum "$ip_total")},
+  "ip_batch_ms": {"create": $(jnum "$b_c"), "destroy": $(jnum "$b_d"), "total": $(jnum "$b_total")},
+  "mininet_ms": {"total": $(jnum "$mn_total"), "runs": $( [ "$mn_total" = null ] && echo 0 || echo "$N_MN"), "note": $(jstr "$mn_note")},
+  "ratio": {"ip": $(jnum "$r_ip"), "ip_batch": $(jnum "$r_b"), "mininet": $(jnum "$r_mn")}
+}
+EOF
