@@ -38,6 +38,7 @@
 #include "harness/html.h"
 #include "harness/pcapng.h"
 #include "harness/report.h"
+#include "harness/run.h"
 #include "netns/impair.h"
 #include "netns/proc.h"
 #include "netns/registry.h"
@@ -48,12 +49,6 @@
 #define SETTLE_TIMEOUT_MS 5000
 #define MAX_PROGS	  16
 
-struct run_opts {
-	const char *out_dir;
-	const char *json_path;
-	const char *junit_path;
-	int keep;
-};
 
 /* ---- the supervisor ---- */
 
@@ -66,7 +61,7 @@ static void supervisor_report(void *ctx, const char *line)
 /* Forks the process that cleans up after this one. Returns the write end of
  * a pipe it waits on: when every copy is closed (this process ended), it
  * removes what dead runs left behind. */
-static int supervisor_start(char *err, size_t errlen)
+int supervisor_start(char *err, size_t errlen)
 {
 	int fds[2];
 	pid_t pid, parent = getpid();
@@ -756,18 +751,8 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-struct lab_outcome {
-	struct lab *lab;
-	struct trace *tr;
-	struct claim_result *res;
-	char error[1024];
-	char pcap[PATH_MAX];
-	char notes[256];
-	int code;
-	double seconds;
-};
 
-static void run_one(struct registry *reg, const struct run_opts *o, struct lab_outcome *oc)
+void run_one(struct registry *reg, const struct run_opts *o, struct lab_outcome *oc)
 {
 	struct lab_run r;
 	double t0 = now_s();
