@@ -73,13 +73,13 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "list", cmd_list, "list", "every lab: id, title, claim count" },
-	{ "run", cmd_run, "run [LAB...] [--out DIR] [--json F] [--junit F] [--keep]",
+	{ "run", cmd_run, "run [LAB...] [--out DIR] [--json F] [--junit F] [--html DIR] [--keep]",
 	  "run labs in fresh namespaces, capture, check the claims (root)" },
-	{ "check", cmd_check, "check LAB CAPTURE [--json] [--stream N] [--keylog F]",
+	{ "check", cmd_check, "check LAB CAPTURE [--json] [--stream N] [--keylog F] [--html DIR]",
 	  "check a lab's claims against an existing pcap/pcapng" },
 	{ "show", cmd_show, "show CAPTURE [--json] [--keylog F]",
 	  "the packet list, relative seq/ack, decoded messages" },
-	{ "diagram", cmd_diagram, "diagram CAPTURE [-o F.svg] [--format svg|txt] [--stream N]",
+	{ "diagram", cmd_diagram, "diagram CAPTURE [-o F] [--format svg|txt] [--stream N] [--keylog F]",
 	  "the ladder diagram of a capture's lab connection" },
 	{ "clean", cmd_clean, "clean", "remove what a crashed wirelab left behind (root)" },
 	{ "help", cmd_help, "help", "this text" },
@@ -92,7 +92,7 @@ static int cmd_help(int argc, char **argv)
 	(void)argv;
 	printf("usage: wirelab COMMAND [ARGS]\n\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		printf("  %-58s %s\n", commands[i].usage, commands[i].help);
+		printf("  %s\n      %s\n", commands[i].usage, commands[i].help);
 	printf("\nexit codes: 0 claims hold as the lab expects, 1 a claim does not,\n"
 	       "            2 bad input or usage, 3 missing environment (root, programs)\n"
 	       "environment: WIRELAB_LABS (lab directory), NO_COLOR\n");
