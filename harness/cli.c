@@ -182,3 +182,24 @@ int cli_use_keylog(const char *path)
 	dissect_tls_set_keylog(active_keylog);
 	return 0;
 }
+
+int cli_mkdir_p(const char *dir, char *err, size_t errlen)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			goto fail;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) && errno != EEXIST)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot create %s: %s", buf, strerror(errno));
+	return -1;
+}

@@ -30,6 +30,8 @@ void cli_free_ids(char **ids, size_t n);
  * free). A warning goes to stderr if the log has lines it cannot use;
  * an unreadable file is an error line and -1. */
 int cli_use_keylog(const char *path);
+/* mkdir -p: dir and its missing parents (0755). */
+int cli_mkdir_p(const char *dir, char *err, size_t errlen);
 /* Colour only on a TTY and without NO_COLOR. */
 int cli_color(int fd);
 

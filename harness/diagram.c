@@ -32,6 +32,7 @@
  * every byte of a stranger's capture made valid UTF-8 first.
  */
 #include "harness/diagram.h"
+#include "harness/utf8.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -49,36 +50,6 @@
 
 /* ---- text: valid UTF-8, bounded, columns counted ---- */
 
-/* Length of the UTF-8 sequence at s (n bytes left), or 0 if invalid
- * (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF). */
-static size_t u8_seq(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 /* Copies src (n bytes) into dst as valid UTF-8 on one line: control
  * characters become '.', invalid bytes '?'. At most maxcols code points;
  * a cut text ends with an ellipsis. dst is always terminated. */
@@ -90,7 +61,7 @@ static void clean_text(char *dst, size_t dstlen, const char *src, size_t n, size
 	if (!dstlen)
 		return;
 	while (i < n && s[i]) {
-		size_t k = u8_seq(s + i, n - i);
+		size_t k = utf8_seq_len(s + i, n - i);
 		char one = 0;
 
 		if (cols + 1 > maxcols || o + 4 + 4 >= dstlen) {

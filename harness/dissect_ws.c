@@ -29,6 +29,7 @@
 #include "harness/json.h"
 #include "harness/rd.h"
 #include "harness/trace.h"
+#include "harness/utf8.h"
 
 #define WS_KEEP_MAX    (64 * 1024) /* frames up to this are kept whole */
 #define WS_PAYLOAD_HEX 125	   /* bytes of payload shown in websocket.payload */
@@ -120,43 +121,6 @@ static const char *opcode_name(int op)
 		return "Pong";
 	}
 	return "Reserved";
-}
-
-/* RFC 3629: 1 if s is valid UTF-8. */
-static int utf8_valid(const uint8_t *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		uint8_t c = s[i];
-		size_t k;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0)
-			k = 2, cp = c & 0x1f;
-		else if ((c & 0xf0) == 0xe0)
-			k = 3, cp = c & 0x0f;
-		else if ((c & 0xf8) == 0xf0)
-			k = 4, cp = c & 0x07;
-		else
-			return 0;
-		if (i + k > n)
-			return 0;
-		for (size_t j = 1; j < k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i + j] & 0x3f);
-		}
-		if ((k == 2 && cp < 0x80) || (k == 3 && cp < 0x800) || (k == 4 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += k;
-	}
-	return 1;
 }
 
 /* RFC 6455 7.4: codes an endpoint may send in a Close frame. */

@@ -29,37 +29,9 @@
 #include "harness/diagram.h"
 #include "harness/dissect.h"
 #include "harness/show.h"
+#include "harness/utf8.h"
 
 /* ---- escaping ---- */
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
 
 /* Text or attribute value: escaped, valid UTF-8, control characters shown
  * as U+FFFD except newline and tab. */
@@ -68,7 +40,7 @@ static void h_putn(FILE *out, const char *s, size_t n)
 	const unsigned char *u = (const unsigned char *)s;
 
 	for (size_t i = 0; i < n && u[i];) {
-		size_t k = utf8_len(u + i, n - i);
+		size_t k = utf8_seq_len(u + i, n - i);
 
 		if (k == 0 || (k == 1 && u[i] < 0x20 && u[i] != '\n' && u[i] != '\t') ||
 		    (k == 1 && u[i] == 0x7f)) {
@@ -611,27 +583,6 @@ int html_lab_page(FILE *out, const struct lab_report *r, const char *dir)
 
 /* ---- files ---- */
 
-static int mkdir_p(const char *dir, char *err, size_t errlen)
-{
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", dir);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			goto fail;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) && errno != EEXIST)
-		goto fail;
-	return 0;
-fail:
-	snprintf(err, errlen, "cannot create %s: %s", buf, strerror(errno));
-	return -1;
-}
-
 /* Writes path through fn, whole or not at all (a temp file, then rename). */
 static int write_atomic(const char *path, int (*fn)(FILE *, const void *, const char *),
 			const void *arg, const char *dir, char *err, size_t errlen)
@@ -801,7 +752,7 @@ int html_write(const char *dir, const struct lab_report *r, size_t n, char *err,
 {
 	char path[PATH_MAX + 256], name[256];
 
-	if (mkdir_p(dir, err, errlen))
+	if (cli_mkdir_p(dir, err, errlen))
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		page_name(r[i].lab_id, name, sizeof(name));

@@ -49,7 +49,6 @@
 #define SETTLE_TIMEOUT_MS 5000
 #define MAX_PROGS	  16
 
-
 /* ---- the supervisor ---- */
 
 static void supervisor_report(void *ctx, const char *line)
@@ -751,7 +750,6 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-
 void run_one(struct registry *reg, const struct run_opts *o, struct lab_outcome *oc)
 {
 	struct lab_run r;
@@ -795,27 +793,6 @@ out:
 		free(r.facts[i]);
 	free(r.facts);
 	oc->seconds = now_s() - t0;
-}
-
-static int mkdir_p(const char *dir, char *err, size_t errlen)
-{
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", dir);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			goto fail;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) && errno != EEXIST)
-		goto fail;
-	return 0;
-fail:
-	snprintf(err, errlen, "cannot create %s: %s", buf, strerror(errno));
-	return -1;
 }
 
 int cmd_run(int argc, char **argv)
@@ -893,7 +870,7 @@ int cmd_run(int argc, char **argv)
 		ret = EXIT_ENV;
 		goto out;
 	}
-	if (mkdir_p(o.out_dir, err, sizeof(err))) {
+	if (cli_mkdir_p(o.out_dir, err, sizeof(err))) {
 		fprintf(stderr, "wirelab: %s\n", err);
 		goto out;
 	}
@@ -938,7 +915,8 @@ int cmd_run(int argc, char **argv)
 		reps[i].strict = 1;
 		report_text(stdout, &reps[i], color);
 		fflush(stdout);
-		int code = reps[i].error && !reps[i].skipped ? oc[i].code : report_exit_code(&reps[i]);
+		int code =
+			reps[i].error && !reps[i].skipped ? oc[i].code : report_exit_code(&reps[i]);
 
 		/* The most serious outcome decides: environment, input, claim. */
 		if (code == EXIT_ENV || (code == EXIT_INPUT && ret != EXIT_ENV) ||
