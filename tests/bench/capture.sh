@@ -207,7 +207,8 @@ if [ "$PROFILE" = 1 ]; then
 			callgrind_annotate --inclusive=yes "$work/cg.$what" 2>/dev/null |
 				awk '/^ *[0-9,]+ +\( *[0-9.]+%\) +[^ ]+:[^ ]/ && !/PROGRAM TOTALS|\?\?\?:0x|below main|libc-start|ld-linux|libc_start/ {
 					# a function appears once per spelling of its file: keep one
-					if ($1 == last) next; last = $1; print }' |
+					fn = $0; sub(/ \[.*$/, "", fn); sub(/^.*:/, "", fn)
+					if (fn in seen) next; seen[fn] = 1; print }' |
 				head -16 | sed 's/^/    /' | cut -c1-150
 			json_profile="$json_profile${json_profile:+, }\"$what\": {\"instructions\": $(jnum "$ir"), \"per_packet\": $(jnum "$(div "$ir" "$PROFILE_PACKETS")")}"
 		done
