@@ -99,6 +99,7 @@ struct stream {
 	void *pstate;
 	unsigned carries;
 	int64_t syn_ts, first_rtt_us;
+	int released;	      /* closed: reassembly and protocol state freed */
 	struct stream *hnext; /* hash chain */
 };
 
@@ -802,6 +803,28 @@ static int feed_proto(struct stream *s, int dir, struct pkt *p)
 	return 0;
 }
 
+/* A stream that both sides closed (or that was reset) keeps only what its
+ * numbering and analysis need: its bytes and protocol state go, so memory
+ * follows the open connections, not every connection ever seen. */
+static void stream_release(struct stream *s)
+{
+	if (s->released || !(s->h[0].rst || s->h[1].rst || (s->h[0].fin && s->h[1].fin)))
+		return;
+	for (int d = 0; d < 2; d++) {
+		struct half *h = &s->h[d];
+
+		if (h->len || h->npending)
+			return; /* bytes still to be given to the protocol */
+		free(h->buf);
+		h->buf = NULL;
+		h->cap = 0;
+	}
+	if (s->proto && s->pstate)
+		s->proto->close(s->pstate);
+	s->pstate = NULL;
+	s->released = 1;
+}
+
 /* ---- TCP ---- */
 
 struct tcp_opts {
@@ -966,14 +989,15 @@ static int tcp_decode(struct dissect *d, struct rd *r, uint32_t l4len, struct pk
 			 avail, p->len);
 		s->h[dir].overflow = 1;
 	}
-	if (reassemble(&s->h[dir], p, payload))
+	if (!s->released && reassemble(&s->h[dir], p, payload))
 		return -1;
 	/* Only new bytes were appended, so a duplicate lists nothing twice. */
-	if (feed_proto(s, dir, p))
+	if (!s->released && feed_proto(s, dir, p))
 		return -1;
-	if ((flags & TCPF_FIN) && !(p->analysis & PKT_AN_RETRANSMISSION) && !s->h[dir].npending &&
-	    s->proto && s->proto->fin && s->proto->fin(s->pstate, dir, p))
+	if (!s->released && (flags & TCPF_FIN) && !(p->analysis & PKT_AN_RETRANSMISSION) &&
+	    !s->h[dir].npending && s->proto && s->proto->fin && s->proto->fin(s->pstate, dir, p))
 		return -1;
+	stream_release(s);
 	if (!p->info[0])
 		tcp_info(p, p->opts, p->info, sizeof(p->info));
 	return 0;

@@ -9,36 +9,32 @@
 void json_str(FILE *f, const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;
+	size_t run = 0; /* start of the bytes that go out as they are */
 
 	fputc('"', f);
 	for (size_t i = 0; i < len;) {
 		unsigned char c = u[i];
-		size_t n;
+		const char *esc = c == '"'    ? "\\\""
+				  : c == '\\' ? "\\\\"
+				  : c == '\n' ? "\\n"
+				  : c == '\r' ? "\\r"
+				  : c == '\t' ? "\\t"
+					      : NULL;
+		size_t n = esc || c < 0x20 || c == 0x7f ? 0 : utf8_seq_len(u + i, len - i);
 
-		if (c == '"' || c == '\\') {
-			fputc('\\', f);
-			fputc(c, f);
-			i++;
-		} else if (c == '\n') {
-			fputs("\\n", f);
-			i++;
-		} else if (c == '\r') {
-			fputs("\\r", f);
-			i++;
-		} else if (c == '\t') {
-			fputs("\\t", f);
-			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\u%04x", c);
-			i++;
-		} else if ((n = utf8_seq_len(u + i, len - i)) == 0) {
-			fprintf(f, "\\u%04x", c);
-			i++;
-		} else {
-			fwrite(u + i, 1, n, f);
+		if (n) {
 			i += n;
+			continue;
 		}
+		/* One write for the plain run, then the escape. */
+		fwrite(u + run, 1, i - run, f);
+		if (esc)
+			fputs(esc, f);
+		else
+			fprintf(f, "\\u%04x", c);
+		run = ++i;
 	}
+	fwrite(u + run, 1, len - run, f);
 	fputc('"', f);
 }
 

@@ -135,6 +135,9 @@ int trace_load(const char *path, enum trace_kind kind, int32_t stream, struct tr
 			 kind_text(kind), dissect_nstreams(d));
 		goto out;
 	}
+	/* The first pass's streams are not needed for the second. */
+	dissect_free(d);
+	d = NULL;
 	nframes = 0;
 	if (pass(path, NULL, keep, t, &nframes, err, errlen))
 		goto out;
