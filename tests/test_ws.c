@@ -7,16 +7,22 @@
  * example key (1.3: "dGhlIHNhbXBsZSBub25jZQ==", whose accept value is
  * "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), the 101, then frames written out byte by
  * byte: the examples of RFC 6455 5.7 and RFC 7692 7.2.3, and one array per
- * protocol error. The client is 198.18.0.1:41000, the server 198.18.0.2:8080
- * (an HTTP port to tshark too).
+ * protocol error. The client is 198.18.0.1 (port 41000, 41001... for each
+ * conversation of a test), the server 198.18.0.2:8080 (an HTTP port to
+ * tshark too).
  *
  * The expected fields are what tshark 4.0 shows for the very same frames:
  *     WL_TEST_PCAP_DIR=/tmp/x build/tests/test_ws
- * writes each test's frames to /tmp/x/ws-synth-<test>.pcap; the small ones
- * are checked in as tests/pcap/ws-synth-*.pcap, where
+ * writes each test's conversations to /tmp/x/ws-synth-<name>.pcap. Those
+ * under 20 KB are checked in as tests/pcap/ws-synth-*.pcap, where
  * tests/integration/ws_oracle.sh compares `wirelab show --json` with tshark
- * frame by frame on every run. tshark does not judge the RFC's rules: the
- * protocol errors ("wl.error") are checked here against the RFC's text.
+ * on every run; the long frames (ws-synth-lengths, -err-lengths-65535,
+ * -beyond-kept: 70-140 KB) were compared once, by hand. tshark does not judge
+ * the RFC's rules: the protocol errors ("wl.error") are checked here against
+ * the RFC's text, and the absence of any error everywhere else.
+ *
+ * A failing check names the test's line and the frame number (the packet's
+ * number in its conversation, as in the pcap of the same name).
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -91,10 +97,33 @@ static void dump_frame(int64_t ts, const uint8_t *f, uint32_t len)
 	fwrite(f, 1, len, dump);
 }
 
+/* ---- what a failing test leaves: freed by its teardown ---- */
+
+static void *held[8];
+
+/* Keeps p until release(p) or the end of the test. */
+static void *hold(void *p)
+{
+	assert_non_null(p);
+	for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++)
+		if (!held[i])
+			return held[i] = p;
+	fail_msg("more than %zu buffers held", sizeof(held) / sizeof(held[0]));
+	return NULL;
+}
+
+static void release(void *p)
+{
+	for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++)
+		if (held[i] == p)
+			held[i] = NULL;
+	free(p);
+}
+
 /* ---- one TCP conversation ---- */
 
 struct conv {
-	struct dissect *d;
+	struct dissect *d; /* NULL once closed */
 	struct pkt p;
 	int64_t ts;
 	uint16_t cport; /* the client's port; the server is on 8080 */
@@ -133,6 +162,11 @@ static void be32(uint8_t *p, uint32_t v)
 /* One segment from dir with flags, carrying len bytes at the side's next
  * sequence number, acknowledging all the other side sent. The dissector
  * reads a copy of exactly the frame's size (ASan sees any read past it). */
+/* The open conversation, freed by the teardown if a check fails in the
+ * middle (cmocka leaves the test by longjmp): tests keep theirs in static
+ * storage, which outlives the jump. */
+static struct conv *live;
+
 static const struct pkt *segment(struct conv *c, int dir, uint8_t flags, const void *data,
 				 size_t len)
 {
@@ -141,11 +175,10 @@ static const struct pkt *segment(struct conv *c, int dir, uint8_t flags, const v
 					  0x01, 0x03, 0x03, 0x07, 0x00, 0x00 };
 	size_t optlen = flags & TCPF_SYN ? sizeof(synopt) : 0;
 	size_t thl = 20 + optlen, n = 14 + 20 + thl + len;
-	uint8_t *f = calloc(1, n), *ip = f + 14, *tcp = ip + 20;
+	uint8_t *f = hold(calloc(1, n)), *ip = f + 14, *tcp = ip + 20;
 	uint8_t addr[2][4] = { { 198, 18, 0, 1 }, { 198, 18, 0, 2 } };
 	uint32_t s;
 
-	assert_non_null(f);
 	assert_true(20 + thl + len <= 65535);
 	/* Ethernet II: 02:00:00:00:00:0{2,1} <- 02:00:00:00:00:0{1,2}, IPv4 */
 	f[0] = 0x02, f[5] = (uint8_t)(dir == C ? 2 : 1);
@@ -178,7 +211,7 @@ static const struct pkt *segment(struct conv *c, int dir, uint8_t flags, const v
 	c->ts = clock_us += 1000;
 	dump_frame(c->ts, f, (uint32_t)n);
 	assert_int_equal(dissect_frame(c->d, c->ts, (uint32_t)n, f, (uint32_t)n, &c->p), 0);
-	free(f);
+	release(f);
 	assert_string_equal(c->p.err, "");
 	assert_int_equal(c->p.is_tcp, 1);
 	assert_int_equal(c->p.dir, dir);
@@ -240,11 +273,11 @@ static size_t nerrors(const struct pkt *p)
 
 /* The checks below report the test's line, not their own: each is a macro
  * passing __LINE__ to a function of the same name with "_at". */
-#define FAIL_AT(line, ...)                           \
-	do {                                         \
+#define FAIL_AT(line, ...)                          \
+	do {                                        \
 		print_error("ERROR: " __VA_ARGS__); \
-		print_error("\n");                   \
-		_fail(__FILE__, line);               \
+		print_error("\n");                  \
+		_fail(__FILE__, line);              \
 	} while (0)
 
 /* Prints the packet's errors: what a failing test shows. */
@@ -274,6 +307,7 @@ static void assert_error_at(int line, const struct pkt *p, const char *want)
 		print_errors(p);
 		FAIL_AT(line, "frame %u: %zu protocol errors, expected one with \"%s\"", p->n,
 			nerrors(p), want);
+		return;
 	}
 	pkt_field(p, "wl.error", 0, &v);
 	if (!memmem(v.s, v.slen, want, strlen(want)))
@@ -323,12 +357,15 @@ static void assert_absent_at(int line, const struct pkt *p, const char *name, si
 
 /* What tshark lists for WebSocket frame idx of the packet: websocket.fin,
  * .rsv, .opcode, .mask, .payload_length (7 bits), and the real length. */
-static void assert_frame_at(int line, const struct pkt *p, size_t idx, int fin, int rsv,
-			    int opcode, int mask, int len7, uint64_t len)
+static void assert_frame_at(int line, const struct pkt *p, size_t idx, int fin, int rsv, int opcode,
+			    int mask, int len7, uint64_t len)
 {
-	static const char *const names[] = { "websocket.fin",	 "websocket.rsv",
-					     "websocket.opcode", "websocket.mask",
-					     "websocket.payload_length", "websocket.len" };
+	static const char *const names[] = { "websocket.fin",
+					     "websocket.rsv",
+					     "websocket.opcode",
+					     "websocket.mask",
+					     "websocket.payload_length",
+					     "websocket.len" };
 	int64_t want[] = { fin, rsv, opcode, mask, len7, (int64_t)len };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -358,10 +395,12 @@ static char *json_of(const struct pkt *p)
 	assert_non_null(f);
 	show_packet_json(f, p);
 	assert_int_equal(fclose(f), 0);
-	return s;
+	return hold(s);
 }
 
-/* SYN, SYN-ACK, ACK, the upgrade request and the 101 with `accept`. */
+/* SYN, SYN-ACK, ACK, the upgrade request and the 101 with `accept` (NULL:
+ * a 101 without the header; "-": no 101, the test sends its own) and the
+ * header lines `more`. */
 static void open_ws(struct conv *c, const char *name, const char *accept, const char *more)
 {
 	const struct pkt *p;
@@ -369,6 +408,7 @@ static void open_ws(struct conv *c, const char *name, const char *accept, const 
 
 	memset(c, 0, sizeof(*c));
 	assert_int_equal(dissect_new(LT_EN10MB, &c->d, err, sizeof(err)), 0);
+	live = c;
 	c->isn[C] = 0x10000000u;
 	c->isn[S] = 0xfffff000u; /* the server's numbers wrap: relative ones do not */
 	dump_start(name);
@@ -399,7 +439,7 @@ static void open_ok(struct conv *c, const char *name)
 	assert_no_error(&c->p);
 }
 
-/* FIN from the server, FIN from the client, the last ACK; closes the pcap. */
+/* FIN from the server, FIN from the client, the last ACK. */
 static void close_ws(struct conv *c)
 {
 	segment(c, S, TCPF_FIN | TCPF_ACK, NULL, 0);
@@ -409,17 +449,35 @@ static void close_ws(struct conv *c)
 		fflush(dump);
 	pkt_clear(&c->p);
 	dissect_free(c->d);
+	c->d = NULL;
+	live = NULL;
+}
+
+/* After each test, passed or failed: nothing left allocated. */
+static int teardown(void **state)
+{
+	(void)state;
+	if (live && live->d) {
+		pkt_clear(&live->p);
+		dissect_free(live->d);
+	}
+	live = NULL;
+	for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++) {
+		free(held[i]);
+		held[i] = NULL;
+	}
+	return 0;
 }
 
 /* A frame with a payload: header in its minimal length form, masked with
- * key if key is not NULL. Returns a malloc'd buffer and its size. */
+ * key if key is not NULL. Returns the frame (held: release() it) and its
+ * size. */
 static uint8_t *make_frame(int fin, int rsv, int opcode, const uint8_t *key, const void *payload,
 			   size_t len, size_t *size)
 {
-	uint8_t *f = malloc(14 + len + 1);
+	uint8_t *f = hold(malloc(14 + len + 1));
 	size_t n = 0;
 
-	assert_non_null(f);
 	f[n++] = (uint8_t)((fin ? 0x80 : 0) | rsv << 4 | opcode);
 	if (len < 126) {
 		f[n++] = (uint8_t)((key ? 0x80 : 0) | len);
@@ -451,7 +509,7 @@ static const struct pkt *send_frame(struct conv *c, int dir, int fin, int rsv, i
 	uint8_t *f = make_frame(fin, rsv, opcode, dir == C ? key : NULL, payload, len, &n);
 	const struct pkt *p = sendb(c, dir, f, n);
 
-	free(f);
+	release(f);
 	return p;
 }
 
@@ -497,7 +555,7 @@ static const uint8_t rfc_pong[] = {
 
 static void test_rfc_examples(void **state)
 {
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 
 	(void)state;
@@ -548,24 +606,24 @@ static void test_each_opcode(void **state)
 	static const struct {
 		int dir, fin, opcode;
 		const char *payload;
+		size_t len;
 		const char *info;
 	} cases[] = {
-		{ C, 1, 0x1, "text", "WebSocket Text [FIN] [MASKED] \"text\"" },
-		{ S, 1, 0x2, "\x00\x01\x02", "WebSocket Binary [FIN]" },
-		{ C, 0, 0x2, "bin", "WebSocket Binary [MASKED]" },
-		{ C, 1, 0x0, "ary", "WebSocket Continuation [FIN] [MASKED]" },
-		{ S, 1, 0x9, "p", "WebSocket Ping [FIN]" },
-		{ C, 1, 0xa, "p", "WebSocket Pong [FIN] [MASKED]" },
-		{ C, 1, 0x8, "\x03\xe8", "WebSocket Connection Close 1000" },
-		{ S, 1, 0x8, "\x03\xe8", "WebSocket Connection Close 1000" },
+		{ C, 1, 0x1, "text", 4, "WebSocket Text [FIN] [MASKED] \"text\"" },
+		{ S, 1, 0x2, "\x00\x01\x02", 3, "WebSocket Binary [FIN]" },
+		{ C, 0, 0x2, "bin", 3, "WebSocket Binary [MASKED]" },
+		{ C, 1, 0x0, "ary", 3, "WebSocket Continuation [FIN] [MASKED]" },
+		{ S, 1, 0x9, "p", 1, "WebSocket Ping [FIN]" },
+		{ C, 1, 0xa, "p", 1, "WebSocket Pong [FIN] [MASKED]" },
+		{ C, 1, 0x8, "\x03\xe8", 2, "WebSocket Connection Close 1000" },
+		{ S, 1, 0x8, "\x03\xe8", 2, "WebSocket Connection Close 1000" },
 	};
-	struct conv c;
+	static struct conv c;
 
 	(void)state;
 	open_ok(&c, "opcodes");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		size_t len = cases[i].opcode == 0x2 && cases[i].dir == S ? 3
-								       : strlen(cases[i].payload);
+		size_t len = cases[i].len;
 		const struct pkt *p = send_frame(&c, cases[i].dir, cases[i].fin, 0, cases[i].opcode,
 						 cases[i].payload, len);
 
@@ -608,10 +666,9 @@ static const uint8_t len70000_hdr[] = {
 static const struct pkt *send_long_at(int line, struct conv *c, int dir, const uint8_t *hdr,
 				      size_t hlen, size_t len, size_t mss)
 {
-	uint8_t *f = malloc(hlen + len);
+	uint8_t *f = hold(malloc(hlen + len));
 	const struct pkt *p = NULL;
 
-	assert_non_null(f);
 	memcpy(f, hdr, hlen);
 	for (size_t i = 0; i < len; i++)
 		f[hlen + i] = (uint8_t)i;
@@ -623,7 +680,7 @@ static const struct pkt *send_long_at(int line, struct conv *c, int dir, const u
 			FAIL_AT(line, "frame %u: a frame listed %zu bytes before it ends", p->n,
 				hlen + len - off - n);
 	}
-	free(f);
+	release(f);
 	return p;
 }
 
@@ -646,7 +703,7 @@ static void test_lengths(void **state)
 		{ len65536_hdr, sizeof(len65536_hdr), 65536, 127,
 		  "websocket.payload_length_ext_64" },
 	};
-	struct conv c;
+	static struct conv c;
 
 	(void)state;
 	open_ok(&c, "lengths");
@@ -672,7 +729,7 @@ static void test_lengths(void **state)
  * and the stream goes on after it. */
 static void test_length_beyond_kept(void **state)
 {
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 
 	(void)state;
@@ -712,7 +769,7 @@ static void test_masking(void **state)
 		0xfe,                                           /* 0xff ^ 0x01 */
 	};
 	/* clang-format on */
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 
 	(void)state;
@@ -743,7 +800,7 @@ static void test_masking(void **state)
  * cut between two fragments (valid: 8.1 judges the whole message). */
 static void test_fragmented(void **state)
 {
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 
 	(void)state;
@@ -794,7 +851,7 @@ static void test_fragmented(void **state)
  * glued to the message before it: that one ended with its FIN. */
 static void test_stray_continuation_after_message(void **state)
 {
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 
 	(void)state;
@@ -812,7 +869,7 @@ static void test_stray_continuation_after_message(void **state)
 static void test_control_frames(void **state)
 {
 	uint8_t payload[126];
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 
 	(void)state;
@@ -860,7 +917,7 @@ static void test_close_codes(void **state)
 	/* clang-format on */
 	static const unsigned good[] = { 1000, 1001, 1002, 1003, 1007, 1008, 1009,
 					 1010, 1011, 1012, 1013, 1014, 3000, 4999 };
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 
 	(void)state;
@@ -941,10 +998,9 @@ static const uint8_t err_text_ff[] = { 0x81, 0x03, 0x61, 0xff, 0x62 };
 /* clang-format on */
 
 /* One error case: a fresh conversation, the frame from dir, the error. */
-static void one_error(const char *name, int dir, const uint8_t *frame, size_t len,
-		      const char *want)
+static void one_error(const char *name, int dir, const uint8_t *frame, size_t len, const char *want)
 {
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 
 	open_ok(&c, name);
@@ -959,14 +1015,13 @@ static void one_error(const char *name, int dir, const uint8_t *frame, size_t le
 static void test_error_masking(void **state)
 {
 	(void)state;
-	ONE_ERROR("err-masking", C, err_unmasked_client,
-		  "unmasked frame from the client");
+	ONE_ERROR("err-masking", C, err_unmasked_client, "unmasked frame from the client");
 	ONE_ERROR("err-masking", S, err_masked_server, "masked frame from the server");
 }
 
 static void test_error_rsv(void **state)
 {
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 
 	(void)state;
@@ -984,7 +1039,7 @@ static void test_error_reserved_opcodes(void **state)
 {
 	(void)state;
 	for (int op = 0x3; op <= 0xf; op++) {
-		struct conv c;
+		static struct conv c;
 		const struct pkt *p;
 		char want[32];
 
@@ -1002,7 +1057,7 @@ static void test_error_reserved_opcodes(void **state)
 
 static void test_error_lengths(void **state)
 {
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 
 	(void)state;
@@ -1023,7 +1078,7 @@ static void test_error_lengths(void **state)
  * cannot be told from its payload. */
 static void test_error_length_top_bit(void **state)
 {
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 	struct fval v;
 	int found = 0;
@@ -1046,14 +1101,14 @@ static void test_error_length_top_bit(void **state)
 	s = json_of(p);
 	if (!strstr(s, "\"len\": 9223372036854775813}"))
 		fail_msg("frame %u: \"len\" is not 9223372036854775813: %s", p->n, s);
-	free(s);
+	release(s);
 	close_ws(&c);
 }
 
 static void test_error_control_frames(void **state)
 {
 	uint8_t pl[126];
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 
 	(void)state;
@@ -1083,7 +1138,7 @@ static void test_error_control_frames(void **state)
 
 static void test_error_continuation(void **state)
 {
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 
 	(void)state;
@@ -1114,7 +1169,7 @@ static void test_error_continuation(void **state)
 
 static void test_error_after_close(void **state)
 {
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 
 	(void)state;
@@ -1136,7 +1191,7 @@ static void test_error_after_close(void **state)
 static void test_error_close_payload(void **state)
 {
 	static const unsigned bad[] = { 0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535 };
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 
 	(void)state;
@@ -1158,7 +1213,7 @@ static void test_error_close_payload(void **state)
  * UTF-8 and is not fails the connection. */
 static void test_error_close_reason_not_utf8(void **state)
 {
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 
 	(void)state;
@@ -1175,14 +1230,14 @@ static void test_error_text_not_utf8(void **state)
 		const char *name, *text;
 	} bad[] = {
 		{ "0xff", "a\xff" },
-		{ "overlong 2", "\xc0\xaf" },	 /* "/" in 2 bytes */
-		{ "overlong 3", "\xe0\x80\xaf" }, /* "/" in 3 bytes */
-		{ "surrogate", "\xed\xa0\x80" },   /* U+D800 */
+		{ "overlong 2", "\xc0\xaf" },		   /* "/" in 2 bytes */
+		{ "overlong 3", "\xe0\x80\xaf" },	   /* "/" in 3 bytes */
+		{ "surrogate", "\xed\xa0\x80" },	   /* U+D800 */
 		{ "beyond U+10FFFF", "\xf4\x90\x80\x80" }, /* U+110000 */
 		{ "lone continuation", "\x80" },
 		{ "cut short", "ab\xe2\x82" }, /* € cut short */
 	};
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 
 	(void)state;
@@ -1215,7 +1270,7 @@ static void test_error_text_not_utf8(void **state)
 
 static void test_accept_key(void **state)
 {
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 
 	(void)state;
@@ -1245,8 +1300,7 @@ static void test_accept_key(void **state)
 		  "HTTP/1.1 101 Switching Protocols\r\nupgrade: WebSocket\r\n"
 		  "connection: upgrade\r\nsec-websocket-accept: " ACCEPT_RIGHT "\r\n\r\n",
 		  strlen("HTTP/1.1 101 Switching Protocols\r\nupgrade: WebSocket\r\n"
-			 "connection: upgrade\r\nsec-websocket-accept: " ACCEPT_RIGHT
-			 "\r\n\r\n"));
+			 "connection: upgrade\r\nsec-websocket-accept: " ACCEPT_RIGHT "\r\n\r\n"));
 	assert_int_equal(fint(p, "http.sec_websocket_accept_valid", 0), 1);
 	assert_no_error(p);
 	p = SEND(&c, C, rfc_hello_masked);
@@ -1265,7 +1319,7 @@ static void test_frame_split_across_segments(void **state)
 	char text[200];
 	uint8_t *f;
 	size_t n, at = 0;
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p = NULL;
 
 	(void)state;
@@ -1286,7 +1340,7 @@ static void test_frame_split_across_segments(void **state)
 	assert_str(p, "websocket.masking_key", 0, "a1b2c3d4");
 	assert_fstr(p, "websocket.payload.text", 0, text, sizeof(text));
 	assert_no_error(p);
-	free(f);
+	release(f);
 	/* One byte a segment. */
 	f = make_frame(1, 0, 0x1, key, "byte by byte", 12, &n);
 	for (size_t i = 0; i < n; i++) {
@@ -1294,7 +1348,7 @@ static void test_frame_split_across_segments(void **state)
 		assert_int_equal(nframes(p), i + 1 == n);
 	}
 	assert_str(p, "websocket.payload.text", 0, "byte by byte");
-	free(f);
+	release(f);
 	close_ws(&c);
 }
 
@@ -1315,7 +1369,7 @@ static void test_frames_in_one_segment(void **state)
 	};
 	/* clang-format on */
 	uint8_t seg[sizeof(three) + 128 + sizeof(tail)];
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 
 	(void)state;
@@ -1340,13 +1394,39 @@ static void test_frames_in_one_segment(void **state)
 	close_ws(&c);
 }
 
+/* A segment sent again (a retransmission): its frames were listed the first
+ * time and are not listed again, as tshark does; what follows parses. */
+static void test_retransmitted_segment(void **state)
+{
+	static struct conv c;
+	const struct pkt *p;
+
+	(void)state;
+	open_ok(&c, "retransmission");
+	p = SEND(&c, S, rfc_hello_unmasked);
+	assert_int_equal(nframes(p), 1);
+	c.next[S] -= sizeof(rfc_hello_unmasked); /* the same bytes at the same seq */
+	p = SEND(&c, S, rfc_hello_unmasked);
+	assert_true(p->analysis & PKT_AN_RETRANSMISSION);
+	assert_int_equal(nframes(p), 0);
+	assert_no_error(p);
+	p = SEND(&c, C, rfc_hello_masked);
+	c.next[C] -= sizeof(rfc_hello_masked);
+	p = SEND(&c, C, rfc_hello_masked);
+	assert_int_equal(nframes(p), 0);
+	p = SEND(&c, S, rfc_ping);
+	assert_frame(p, 0, 1, 0, 9, 0, 5, 5);
+	assert_no_error(p);
+	close_ws(&c);
+}
+
 /* The server's first frame in the segment of the 101 (as servers that write
  * both at once send it): HTTP and WebSocket in one packet. */
 static void test_frame_with_the_101(void **state)
 {
 	char seg[256];
 	int n;
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 
 	(void)state;
@@ -1388,7 +1468,7 @@ static const uint8_t pmd_hello2[] = {
  * control frame or a continuation is still an error (6.1). */
 static void test_permessage_deflate(void **state)
 {
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 	struct fval v;
 
@@ -1427,7 +1507,7 @@ static void test_permessage_deflate(void **state)
 
 static void test_info_is_one_printable_line(void **state)
 {
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 
 	(void)state;
@@ -1456,7 +1536,7 @@ static void test_show_json(void **state)
 		0x03, 0xe8,                               /*   1000 */
 	};
 	/* clang-format on */
-	struct conv c;
+	static struct conv c;
 	const struct pkt *p;
 	char *s;
 
@@ -1473,58 +1553,59 @@ static void test_show_json(void **state)
 		   "[{\"opcode\": 1, \"fin\": true, \"masked\": true, \"len\": 5}, "
 		   "{\"opcode\": 8, \"fin\": true, \"masked\": true, \"len\": 2, \"close_code\": "
 		   "1000}]}\n");
-	free(s);
+	release(s);
 	/* A fragment, and an error: "fin": false, and "errors". */
 	p = send_frame(&c, S, 0, 0, 0x2, "ab", 2);
 	s = json_of(p);
-	assert_non_null(
-		strstr(s, ", \"ws\": [{\"opcode\": 2, \"fin\": false, \"masked\": false, \"len\": 2}]"));
+	assert_non_null(strstr(
+		s, ", \"ws\": [{\"opcode\": 2, \"fin\": false, \"masked\": false, \"len\": 2}]"));
 	assert_null(strstr(s, "errors"));
-	free(s);
+	release(s);
 	p = SEND(&c, S, err_masked_server);
 	s = json_of(p);
 	assert_non_null(
 		strstr(s, "\"ws\": [{\"opcode\": 1, \"fin\": true, \"masked\": true, \"len\": 2}], "
 			  "\"errors\": [\"websocket: "));
-	free(s);
+	release(s);
 	/* A packet with no frame has no "ws" key. */
 	p = segment(&c, C, TCPF_ACK, NULL, 0);
 	s = json_of(p);
 	assert_null(strstr(s, "\"ws\""));
-	free(s);
+	release(s);
 	close_ws(&c);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rfc_examples),
-		cmocka_unit_test(test_each_opcode),
-		cmocka_unit_test(test_lengths),
-		cmocka_unit_test(test_length_beyond_kept),
-		cmocka_unit_test(test_masking),
-		cmocka_unit_test(test_fragmented),
-		cmocka_unit_test(test_stray_continuation_after_message),
-		cmocka_unit_test(test_control_frames),
-		cmocka_unit_test(test_close_codes),
-		cmocka_unit_test(test_error_masking),
-		cmocka_unit_test(test_error_rsv),
-		cmocka_unit_test(test_error_reserved_opcodes),
-		cmocka_unit_test(test_error_lengths),
-		cmocka_unit_test(test_error_length_top_bit),
-		cmocka_unit_test(test_error_control_frames),
-		cmocka_unit_test(test_error_continuation),
-		cmocka_unit_test(test_error_after_close),
-		cmocka_unit_test(test_error_close_payload),
-		cmocka_unit_test(test_error_close_reason_not_utf8),
-		cmocka_unit_test(test_error_text_not_utf8),
-		cmocka_unit_test(test_accept_key),
-		cmocka_unit_test(test_frame_split_across_segments),
-		cmocka_unit_test(test_frames_in_one_segment),
-		cmocka_unit_test(test_frame_with_the_101),
-		cmocka_unit_test(test_permessage_deflate),
-		cmocka_unit_test(test_info_is_one_printable_line),
-		cmocka_unit_test(test_show_json),
+		cmocka_unit_test_teardown(test_rfc_examples, teardown),
+		cmocka_unit_test_teardown(test_each_opcode, teardown),
+		cmocka_unit_test_teardown(test_lengths, teardown),
+		cmocka_unit_test_teardown(test_length_beyond_kept, teardown),
+		cmocka_unit_test_teardown(test_masking, teardown),
+		cmocka_unit_test_teardown(test_fragmented, teardown),
+		cmocka_unit_test_teardown(test_stray_continuation_after_message, teardown),
+		cmocka_unit_test_teardown(test_control_frames, teardown),
+		cmocka_unit_test_teardown(test_close_codes, teardown),
+		cmocka_unit_test_teardown(test_error_masking, teardown),
+		cmocka_unit_test_teardown(test_error_rsv, teardown),
+		cmocka_unit_test_teardown(test_error_reserved_opcodes, teardown),
+		cmocka_unit_test_teardown(test_error_lengths, teardown),
+		cmocka_unit_test_teardown(test_error_length_top_bit, teardown),
+		cmocka_unit_test_teardown(test_error_control_frames, teardown),
+		cmocka_unit_test_teardown(test_error_continuation, teardown),
+		cmocka_unit_test_teardown(test_error_after_close, teardown),
+		cmocka_unit_test_teardown(test_error_close_payload, teardown),
+		cmocka_unit_test_teardown(test_error_close_reason_not_utf8, teardown),
+		cmocka_unit_test_teardown(test_error_text_not_utf8, teardown),
+		cmocka_unit_test_teardown(test_accept_key, teardown),
+		cmocka_unit_test_teardown(test_frame_split_across_segments, teardown),
+		cmocka_unit_test_teardown(test_frames_in_one_segment, teardown),
+		cmocka_unit_test_teardown(test_retransmitted_segment, teardown),
+		cmocka_unit_test_teardown(test_frame_with_the_101, teardown),
+		cmocka_unit_test_teardown(test_permessage_deflate, teardown),
+		cmocka_unit_test_teardown(test_info_is_one_printable_line, teardown),
+		cmocka_unit_test_teardown(test_show_json, teardown),
 	};
 
 	int r = cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,6 +28,14 @@
 #                          starts the close handshake (1001 + reason)
 #
 # Each capture is a single connection on lo (Ethernet header, MTU 65536).
+#
+# The other ws-* files of tests/pcap are not made here:
+#   ws-lab-websocket.pcap, ws-lab-websocket-node.pcap
+#       sudo build/wirelab run websocket websocket-node --out DIR  (DIR/LAB.pcap)
+#   ws-synth-*.pcap   the hand-built frames of tests/test_ws.c:
+#       WL_TEST_PCAP_DIR=DIR build/tests/test_ws   (those under 20 KB kept)
+#     A test that fails stops writing its conversation where it fails: make
+#     them from a run in which every test passes.
 set -eu
 
 if [ -z "${WL_WS_PCAPS_NETNS:-}" ]; then
