@@ -774,7 +774,7 @@ static int feed_proto(struct stream *s, int dir, struct pkt *p)
 		s->carries |= s->proto->carries;
 	}
 	for (int guard = 0; guard < 4 && h->len; guard++) {
-		struct proto_io io = { NULL, 0 };
+		struct proto_io io = { NULL, 0, "" };
 		size_t used = s->proto->feed(s->pstate, dir, h->buf, h->len, p, &io);
 		const struct proto *next = io.next;
 
@@ -791,6 +791,8 @@ static int feed_proto(struct stream *s, int dir, struct pkt *p)
 			s->pstate = next->open();
 			if (!s->pstate)
 				return -1;
+			if (next->upgraded)
+				next->upgraded(s->pstate, io.ctx);
 			s->carries |= next->carries;
 			/* The other side may hold bytes of the new protocol. */
 			if (feed_proto(s, !dir, p))

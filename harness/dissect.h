@@ -42,6 +42,7 @@ void dissect_free(struct dissect *d);
 struct proto_io {
 	const struct proto *next;
 	unsigned carries;
+	char ctx[160]; /* for next: what the upgrade negotiated (extensions) */
 };
 
 struct proto {
@@ -52,6 +53,8 @@ struct proto {
 	int (*detect)(const uint8_t *data, size_t len, int dir);
 	void *(*open)(void);
 	void (*close)(void *st);
+	/* Optional: what the upgrade that opened it negotiated (proto_io.ctx). */
+	void (*upgraded)(void *st, const char *ctx);
 	/* Consumes what it can of one direction's reassembled bytes, adding the
 	 * fields of every message that completes to p (and a short text to
 	 * p->info). Returns the bytes consumed (0: needs more), or (size_t)-1

@@ -97,6 +97,7 @@ struct http_state {
 	int ws_requested;  /* a request asked for Upgrade: websocket */
 	int switched;	   /* a 101 was seen: no more HTTP */
 	char ws_key[64];   /* its Sec-WebSocket-Key */
+	char ws_ext[160];  /* the 101's Sec-WebSocket-Extensions */
 	int accept_check;  /* for the 101: 1 matches, -1 does not, 0 nothing to check */
 	char accept_want[32];
 };
@@ -330,6 +331,10 @@ static int start_message(struct http_state *s, int dir, const uint8_t *data, siz
 		}
 	}
 	s->accept_check = 0;
+	if (sd->is_response && code == 101) {
+		v = header_value(h, hl, "Sec-WebSocket-Extensions", &vl);
+		snprintf(s->ws_ext, sizeof(s->ws_ext), "%.*s", v ? (int)vl : 0, v ? v : "");
+	}
 	if (sd->is_response && code == 101 && s->ws_key[0]) {
 		ws_accept_for(s->ws_key, s->accept_want);
 		v = header_value(h, hl, "Sec-WebSocket-Accept", &vl);
@@ -451,6 +456,7 @@ static size_t http_feed(void *st, int dir, const uint8_t *data, size_t len, stru
 		if (s->switched) {
 			if (s->ws_requested) {
 				io->next = dissect_proto_by_name("websocket");
+				snprintf(io->ctx, sizeof(io->ctx), "%s", s->ws_ext);
 				return used;
 			}
 			return len; /* another protocol we do not dissect */
@@ -497,8 +503,10 @@ static size_t http_feed(void *st, int dir, const uint8_t *data, size_t len, stru
 		sd->head = NULL;
 		sd->in_body = 0;
 	}
-	if (s->switched && s->ws_requested)
+	if (s->switched && s->ws_requested) {
 		io->next = dissect_proto_by_name("websocket");
+		snprintf(io->ctx, sizeof(io->ctx), "%s", s->ws_ext);
+	}
 	return used;
 }
 

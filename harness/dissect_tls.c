@@ -975,7 +975,7 @@ static int inner_feed(struct tls_state *s, int dir, struct pkt *p)
 	for (int guard = 0; guard < 4 && s->inner; guard++) {
 		struct tls_side *sd = &s->side[dir];
 		int pdir = dir == s->client_dir ? PKT_DIR_CLIENT : PKT_DIR_SERVER;
-		struct proto_io io = { NULL, 0 };
+		struct proto_io io = { NULL, 0, "" };
 		size_t used;
 
 		if (!sd->plain_len)

@@ -50,6 +50,7 @@ static const char *const ws_fields[] = {
 	"websocket.payload.text", /* a complete text message (at its last frame) */
 	"websocket.payload.close.status_code",
 	"websocket.payload.close.reason",
+	"websocket.pmc", /* a compressed message (permessage-deflate) */
 	NULL,
 };
 
@@ -62,13 +63,26 @@ enum {
 	WS_PONG = 0xa,
 };
 
+struct ws_frame {
+	int fin, rsv, opcode, masked;
+	unsigned len7;
+	uint64_t len;
+	uint8_t key[4];
+	size_t hdr;
+};
+
 struct ws_side {
 	int in_message;	    /* a fragmented data message is open */
 	int message_opcode; /* its opcode */
 	int closed;	    /* sent a Close */
-	/* a frame too big to keep, being skipped */
+	/* a frame too big to keep, being skipped: listed when it ends */
 	int skipping;
 	uint64_t skip_left;
+	struct ws_frame big;
+	uint8_t big_prefix[WS_PAYLOAD_HEX];
+	size_t big_have;
+	int compressed; /* the open message is compressed (RFC 7692) */
+	int lost;	/* a length no frame can have: the rest is unreadable */
 	/* the text message being assembled (for UTF-8 and the listing) */
 	uint8_t *text;
 	size_t text_len;
@@ -77,6 +91,7 @@ struct ws_side {
 
 struct ws_state {
 	struct ws_side side[2];
+	int deflate; /* permessage-deflate negotiated: RSV1 marks compressed messages */
 };
 
 static void *ws_open(void)
@@ -93,6 +108,14 @@ static void ws_close(void *st)
 	free(s->side[0].text);
 	free(s->side[1].text);
 	free(s);
+}
+
+/* RFC 7692: permessage-deflate lets RSV1 mark a compressed message. */
+static void ws_upgraded(void *st, const char *ctx)
+{
+	struct ws_state *s = st;
+
+	s->deflate = ctx && strstr(ctx, "permessage-deflate") != NULL;
 }
 
 static int ws_detect(const uint8_t *data, size_t len, int dir)
@@ -148,14 +171,6 @@ static int text_append(struct ws_side *sd, const uint8_t *d, size_t n)
 	sd->text_len += n;
 	return 0;
 }
-
-struct ws_frame {
-	int fin, rsv, opcode, masked;
-	unsigned len7;
-	uint64_t len;
-	uint8_t key[4];
-	size_t hdr;
-};
 
 /* Parses a frame header: 1 complete, 0 needs more bytes. */
 static int frame_header(const uint8_t *data, size_t len, struct ws_frame *f)
@@ -223,8 +238,13 @@ static int list_frame(struct ws_state *s, int dir, const struct ws_frame *f, con
 	if (dir == PKT_DIR_SERVER && f->masked &&
 	    pkt_proto_error(p, "websocket: masked frame from the server (RFC 6455 5.1)"))
 		return -1;
-	if (f->rsv &&
-	    pkt_proto_error(p, "websocket: reserved bits %d set with no extension", f->rsv))
+	/* RSV1 is permessage-deflate's, on a message's first frame only. */
+	int pmc = s->deflate && (f->rsv & 4) && (f->opcode == WS_TEXT || f->opcode == WS_BINARY);
+	int rsv = pmc ? f->rsv & 3 : f->rsv;
+
+	if (rsv && pkt_proto_error(p, "websocket: reserved bits %d set with no extension", rsv))
+		return -1;
+	if (pmc && pkt_add_int(p, "websocket.pmc", 1))
 		return -1;
 	if ((f->opcode >= 3 && f->opcode <= 7) || f->opcode >= 0xb) {
 		if (pkt_proto_error(p, "websocket: reserved opcode 0x%x", f->opcode))
@@ -245,7 +265,9 @@ static int list_frame(struct ws_state *s, int dir, const struct ws_frame *f, con
 	if (sd->closed && pkt_proto_error(p, "websocket: frame after Close (RFC 6455 5.5.1)"))
 		return -1;
 
-	if (f->opcode == WS_CONT && !sd->in_message) {
+	int stray = f->opcode == WS_CONT && !sd->in_message;
+
+	if (stray) {
 		if (pkt_proto_error(p, "websocket: continuation frame with no message to continue"))
 			return -1;
 	} else if ((f->opcode == WS_TEXT || f->opcode == WS_BINARY) && sd->in_message) {
@@ -255,14 +277,17 @@ static int list_frame(struct ws_state *s, int dir, const struct ws_frame *f, con
 	if (f->opcode == WS_TEXT || f->opcode == WS_BINARY) {
 		sd->in_message = !f->fin;
 		sd->message_opcode = f->opcode;
+		sd->compressed = pmc;
 		sd->text_len = 0;
 		sd->text_overflow = have < f->len;
 	}
-	int data_op = f->opcode == WS_CONT ? sd->message_opcode : f->opcode;
+	/* A stray continuation belongs to no message: no text to add it to. */
+	int data_op = stray ? -1 : f->opcode == WS_CONT ? sd->message_opcode : f->opcode;
 
 	if (f->opcode == WS_CONT && f->fin)
 		sd->in_message = 0;
-	if (data_op == WS_TEXT && f->opcode <= WS_BINARY) {
+	/* Compressed text is not UTF-8 until inflated: not checked. */
+	if (data_op == WS_TEXT && f->opcode <= WS_BINARY && !sd->compressed) {
 		uint8_t *plain = malloc(have ? have : 1);
 
 		if (!plain)
@@ -297,6 +322,10 @@ static int list_frame(struct ws_state *s, int dir, const struct ws_frame *f, con
 			    pkt_add_str(p, "websocket.payload.close.reason", (const char *)buf + 2,
 					shown - 2))
 				return -1;
+			if (!utf8_valid(buf + 2, shown - 2) &&
+			    pkt_proto_error(
+				    p, "websocket: close reason is not UTF-8 (RFC 6455 5.5.1)"))
+				return -1;
 			if (!close_code_valid(code) &&
 			    pkt_proto_error(
 				    p, "websocket: close code %u may not be sent (RFC 6455 7.4)",
@@ -306,11 +335,26 @@ static int list_frame(struct ws_state *s, int dir, const struct ws_frame *f, con
 			return 0;
 		}
 	}
-	/* Info as Wireshark words it, with the flags and a short text. */
-	if (data_op == WS_TEXT && f->fin && f->opcode <= WS_BINARY && !sd->text_overflow)
-		pkt_info_add(p, "WebSocket Text [FIN]%s \"%.*s\"", f->masked ? " [MASKED]" : "",
-			     (int)(sd->text_len > 40 ? 40 : sd->text_len), (const char *)sd->text);
-	else
+	/* Info as Wireshark words it, with the flags and a short text made
+	 * one printable line (control bytes and invalid UTF-8 become '.'). */
+	if (data_op == WS_TEXT && f->fin && f->opcode == WS_TEXT && !sd->text_overflow &&
+	    !sd->compressed) {
+		char t[41];
+		size_t n = 0;
+
+		for (size_t i = 0, k; i < sd->text_len && n + 4 < sizeof(t); i += k) {
+			k = utf8_seq_len(sd->text + i, sd->text_len - i);
+			if (k == 0 || sd->text[i] < 0x20 || sd->text[i] == 0x7f) {
+				t[n++] = '.';
+				k = 1;
+			} else {
+				memcpy(t + n, sd->text + i, k);
+				n += k;
+			}
+		}
+		t[n] = '\0';
+		pkt_info_add(p, "WebSocket Text [FIN]%s \"%s\"", f->masked ? " [MASKED]" : "", t);
+	} else
 		pkt_info_add(p, "WebSocket %s%s%s", opcode_name(f->opcode), f->fin ? " [FIN]" : "",
 			     f->masked ? " [MASKED]" : "");
 	return 0;
@@ -329,27 +373,42 @@ static size_t ws_feed(void *st, int dir, const uint8_t *data, size_t len, struct
 
 		if (sd->skipping) {
 			size_t n = len - used < sd->skip_left ? len - used : (size_t)sd->skip_left;
+			size_t room = sizeof(sd->big_prefix) - sd->big_have;
 
+			memcpy(sd->big_prefix + sd->big_have, data + used, n < room ? n : room);
+			sd->big_have += n < room ? n : room;
 			used += n;
 			sd->skip_left -= n;
 			if (sd->skip_left)
 				return used;
+			/* The frame ends here: listed here, as Wireshark does. */
 			sd->skipping = 0;
+			if (list_frame(s, dir, &sd->big, sd->big_prefix, sd->big_have, p))
+				return (size_t)-1;
 			continue;
 		}
 		if (!frame_header(data + used, len - used, &f))
 			return used;
-		if (f.len > WS_KEEP_MAX) {
-			/* Listed now, with what is here; the rest is skipped. */
+		if (sd->lost)
+			return len;
+		if (f.len >> 63) {
+			/* No frame can end: listed now (with its error), and this
+			 * direction is not read further. */
 			size_t have = len - used - f.hdr;
 
-			if (have > f.len)
-				have = (size_t)f.len;
 			if (list_frame(s, dir, &f, data + used + f.hdr, have, p))
 				return (size_t)-1;
+			sd->lost = 1;
+			return len;
+		}
+		if (f.len > WS_KEEP_MAX) {
+			/* Too big to keep: its first bytes are kept, the rest is
+			 * counted, and the frame is listed where it ends. */
+			sd->big = f;
+			sd->big_have = 0;
 			sd->skipping = 1;
-			sd->skip_left = f.len - have;
-			used += f.hdr + have;
+			sd->skip_left = f.len;
+			used += f.hdr;
 			continue;
 		}
 		if (len - used - f.hdr < f.len)
@@ -382,11 +441,11 @@ static void json_ws(FILE *out, const struct pkt *p)
 
 		fprintf(out,
 			"%s{\"opcode\": %" PRId64
-			", \"fin\": %s, \"masked\": %s, \"len\": %" PRId64,
+			", \"fin\": %s, \"masked\": %s, \"len\": %" PRIu64,
 			first ? ", \"ws\": [" : ", ", group_int(p, i, end, "websocket.opcode"),
 			group_int(p, i, end, "websocket.fin") ? "true" : "false",
 			group_int(p, i, end, "websocket.mask") ? "true" : "false",
-			group_int(p, i, end, "websocket.len"));
+			(uint64_t)group_int(p, i, end, "websocket.len"));
 		if (code)
 			fprintf(out, ", \"close_code\": %" PRId64, code->i);
 		fputs("}", out);
@@ -402,6 +461,7 @@ const struct proto proto_websocket = {
 	.detect = ws_detect,
 	.open = ws_open,
 	.close = ws_close,
+	.upgraded = ws_upgraded,
 	.feed = ws_feed,
 	.carries = 1u << TRACE_WEBSOCKET,
 	.json = json_ws,

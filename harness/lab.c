@@ -426,8 +426,9 @@ static int st_facts(struct lparse *lp)
 	if (l_word(lp, "a fact prefix", &w, &n) < 0)
 		goto out;
 	if (strspn(w, "abcdefghijklmnopqrstuvwxyz0123456789_-") < n) {
-		l_fail(lp, at, "expected a fact prefix of lower-case letters, digits, '_' and '-', "
-			       "got \"%.*s\"",
+		l_fail(lp, at,
+		       "expected a fact prefix of lower-case letters, digits, '_' and '-', "
+		       "got \"%.*s\"",
 		       (int)n, w);
 		goto out;
 	}
@@ -981,6 +982,148 @@ static int st_client(struct lparse *lp)
 	return st_prog(lp, LAB_PROG_CLIENT);
 }
 
+/* role NAME build "CMD" run "CMD" [timeout DUR]: the program NAME (a server
+ * or a client of the lab) may be replaced by a submission, built with the
+ * first command and run with the second, both in the submission's copy. */
+static int st_role(struct lparse *lp)
+{
+	struct lab_role *r;
+	char *cmd = NULL;
+	size_t *offs = NULL, at, n;
+	const char *w;
+	int ret = -1;
+
+	if (lp->lab->role)
+		return l_fail(lp, lp->kwat, "role given twice (first at line %d)",
+			      lp->lab->role->line);
+	r = lp->lab->role = calloc(1, sizeof(*r));
+	if (!r)
+		return l_nomem(lp);
+	r->line = lp->lineno;
+	r->build_timeout_ms = 60000;
+	l_skip(lp);
+	at = lp->pos;
+	if (l_word(lp, "a program name", &w, &n) < 0)
+		goto out;
+	r->prog = strndup(w, n);
+	if (!r->prog) {
+		l_nomem(lp);
+		goto out;
+	}
+	for (int k = 0; k < 2; k++) {
+		const char *kw = k ? "run" : "build";
+
+		l_skip(lp);
+		at = lp->pos;
+		if (l_word(lp, kw, &w, &n) < 0)
+			goto out;
+		if (!w_is(w, n, kw)) {
+			l_fail(lp, at, "expected %s, got \"%.*s\"", kw, (int)n, w);
+			goto out;
+		}
+		if (l_string(lp, "a command in double quotes", &cmd, &at, &offs) < 0 ||
+		    split_words(lp, cmd, at, offs, k ? &r->run : &r->build) < 0)
+			goto out;
+		free(cmd);
+		free(offs);
+		cmd = NULL;
+		offs = NULL;
+	}
+	l_skip(lp);
+	if (lp->line[lp->pos]) {
+		uint64_t us;
+
+		at = lp->pos;
+		if (l_word(lp, "timeout or end of line", &w, &n) < 0)
+			goto out;
+		if (!w_is(w, n, "timeout")) {
+			l_fail(lp, at, "expected timeout or end of line, got \"%.*s\"", (int)n, w);
+			goto out;
+		}
+		if (l_duration(lp, 3600000000ull, &us) < 0)
+			goto out;
+		if (us < 1000) {
+			l_fail(lp, at, "a timeout is at least 1ms");
+			goto out;
+		}
+		r->build_timeout_ms = (int)(us / 1000);
+	}
+	ret = l_end(lp);
+out:
+	free(cmd);
+	free(offs);
+	return ret;
+}
+
+/* points CLAIM N: the claim's worth when graded (checked at the end of the
+ * file, where every claim is known). */
+static int st_points(struct lparse *lp)
+{
+	struct lab_points *p = grow(lp->lab->points, lp->lab->npoints, sizeof(*p));
+	const char *w;
+	size_t n, at;
+	long v;
+
+	if (!p)
+		return l_nomem(lp);
+	lp->lab->points = p;
+	p = &p[lp->lab->npoints++];
+	p->line = lp->lineno;
+	l_skip(lp);
+	at = lp->pos;
+	if (l_word(lp, "a claim id", &w, &n) < 0)
+		return -1;
+	p->col = (int)at;
+	p->claim = strndup(w, n);
+	if (!p->claim)
+		return l_nomem(lp);
+	for (size_t k = 0; k + 1 < lp->lab->npoints; k++)
+		if (!strcmp(lp->lab->points[k].claim, p->claim))
+			return l_fail(lp, at, "points for %s given twice (first at line %d)",
+				      p->claim, lp->lab->points[k].line);
+	if (l_uint(lp, "points from 0 to 1000", 0, 1000, &v) < 0)
+		return -1;
+	p->points = (int)v;
+	return l_end(lp);
+}
+
+/* At the end of the file: a role names a program, points name claims. */
+static int grading_check(struct lparse *lp)
+{
+	const struct lab *l = lp->lab;
+	size_t k;
+
+	if (l->role) {
+		for (k = 0; k < l->nprogs; k++)
+			if (!strcmp(l->progs[k].name, l->role->prog))
+				break;
+		if (k == l->nprogs) {
+			snprintf(lp->err, lp->errlen,
+				 "%s:%d: role %s: the lab has no program named \"%s\" (server, "
+				 "client, or as NAME)",
+				 lp->name, l->role->line, l->role->prog, l->role->prog);
+			return -1;
+		}
+	} else if (l->npoints) {
+		snprintf(lp->err, lp->errlen,
+			 "%s:%d: points without a role statement: nothing to grade", lp->name,
+			 l->points[0].line);
+		return -1;
+	}
+	for (size_t i = 0; i < l->npoints; i++) {
+		for (k = 0; k < l->nclaims; k++)
+			if (!strcmp(l->claims[k].id, l->points[i].claim))
+				break;
+		if (k == l->nclaims) {
+			snprintf(lp->err, lp->errlen, "%s:%d:%d: points for unknown claim \"%s\"",
+				 lp->name, l->points[i].line, l->points[i].col + 1,
+				 l->points[i].claim);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Claim ids are PREFIX.NAME, as in claims.md (http.syn, tls12.two_rtt). */
 static int claim_id_ok(const char *w, size_t n)
 {
@@ -1265,15 +1408,15 @@ static const struct stmt {
 	int (*fn)(struct lparse *lp);
 	int in_claim; /* a claim's body statement */
 } stmts[] = {
-	{ "lab", st_lab, 0 },	      { "title", st_title, 0 },	    { "section", st_section, 0 },
-	{ "stream", st_stream, 0 },   { "host", st_host, 0 },	    { "link", st_link, 0 },
-	{ "sysctl", st_sysctl, 0 },   { "file", st_file, 0 },	    { "server", st_server, 0 },
-	{ "client", st_client, 0 },   { "claim", st_claim, 0 },	    { "cert", st_cert, 0 },
-	{ "keylog", st_keylog, 0 },   { "optional", st_optional, 0 },
-	{ "facts", st_facts, 0 },   { "text", cl_text, 1 },	    { "expected", cl_expected, 1 },
-	{ "let", cl_let, 1 },	      { "expect", cl_expect, 1 },   { "evidence", cl_evidence, 1 },
-	{ "report", cl_report, 1 },   { "verdict", cl_verdict, 1 }, { "why", cl_why, 1 },
-	{ "applies", cl_applies, 1 },
+	{ "lab", st_lab, 0 },	      { "title", st_title, 0 },	      { "section", st_section, 0 },
+	{ "stream", st_stream, 0 },   { "host", st_host, 0 },	      { "link", st_link, 0 },
+	{ "sysctl", st_sysctl, 0 },   { "file", st_file, 0 },	      { "server", st_server, 0 },
+	{ "client", st_client, 0 },   { "claim", st_claim, 0 },	      { "cert", st_cert, 0 },
+	{ "keylog", st_keylog, 0 },   { "optional", st_optional, 0 }, { "facts", st_facts, 0 },
+	{ "text", cl_text, 1 },	      { "expected", cl_expected, 1 }, { "let", cl_let, 1 },
+	{ "expect", cl_expect, 1 },   { "evidence", cl_evidence, 1 }, { "report", cl_report, 1 },
+	{ "verdict", cl_verdict, 1 }, { "why", cl_why, 1 },	      { "applies", cl_applies, 1 },
+	{ "role", st_role, 0 },	      { "points", st_points, 0 },
 };
 
 /* A claim is complete when its body ends. */
@@ -1381,7 +1524,7 @@ int lab_parse(const char *name, const char *text, size_t len, struct lab **out, 
 		if (parse_line(&lp) < 0)
 			goto out;
 	}
-	if (claim_close(&lp) < 0)
+	if (claim_close(&lp) < 0 || grading_check(&lp) < 0)
 		goto out;
 	if (!lp.at_lab || !lp.at_title || !lp.at_stream) {
 		snprintf(err, errlen, "%s: missing %s statement", name,
@@ -1506,5 +1649,18 @@ void lab_free(struct lab *l)
 		free(c->why);
 	}
 	free(l->claims);
+	if (l->role) {
+		free(l->role->prog);
+		for (size_t a = 0; l->role->build && l->role->build[a]; a++)
+			free(l->role->build[a]);
+		free(l->role->build);
+		for (size_t a = 0; l->role->run && l->role->run[a]; a++)
+			free(l->role->run[a]);
+		free(l->role->run);
+		free(l->role);
+	}
+	for (size_t k = 0; k < l->npoints; k++)
+		free(l->points[k].claim);
+	free(l->points);
 	free(l);
 }

@@ -76,6 +76,23 @@ struct lab_claim {
 	int line;
 };
 
+/* `role NAME build "CMD" run "CMD" [timeout DUR]`: the lab program NAME is
+ * one a submission may replace (`wirelab grade`). */
+struct lab_role {
+	char *prog;	      /* the program's name (a server's or a client's) */
+	char **build;	      /* words, run in the submission's copy */
+	char **run;	      /* words, run there in the program's place */
+	int build_timeout_ms; /* default 60000 */
+	int line;
+};
+
+/* `points CLAIM N`: what a claim is worth when graded. */
+struct lab_points {
+	char *claim;
+	int points;
+	int line, col;
+};
+
 struct lab {
 	char *path; /* as given */
 	char *id, *title, *section;
@@ -98,12 +115,15 @@ struct lab {
 		char *file;   /* in {dir} */
 		char *prefix; /* facts PREFIX.KEY */
 		int line;
-	} *factfiles;
+	} * factfiles;
 	size_t nfactfiles;
 	struct lab_prog *progs;
 	size_t nprogs;
 	struct lab_claim *claims;
 	size_t nclaims;
+	struct lab_role *role; /* NULL: the lab grades nothing */
+	struct lab_points *points;
+	size_t npoints;
 };
 
 /* Parses a lab file. Errors are one line "labs/x.lab:12:7: expected ..., got ...".

@@ -203,7 +203,9 @@ int report_junit(const char *path, const struct lab_report *r, size_t n, char *e
 			lf += !report_claim_ok(&r[i], &r[i].res[j]);
 		fputs("  <testsuite name=\"", f);
 		xml_str(f, r[i].lab_id);
-		fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n",
+		fprintf(f,
+			"\" tests=\"%zu\" failures=\"%zu\" errors=\"%d\" skipped=\"%d\" "
+			"time=\"%.3f\">\n",
 			r[i].error || r[i].skipped ? 1 : r[i].nres, lf,
 			r[i].error && !r[i].skipped ? 1 : 0, r[i].skipped ? 1 : 0, r[i].seconds);
 		if (r[i].skipped) {

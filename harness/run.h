@@ -20,13 +20,13 @@ struct run_opts {
 };
 
 struct lab_outcome {
-	struct lab *lab;            /* in: the lab to run (may be edited by the caller) */
-	struct trace *tr;           /* out: the lab's stream, with the run's facts */
-	struct claim_result *res;   /* out: lab->nclaims verdicts */
-	char error[1024];           /* out: why the lab could not run, if it could not */
-	char pcap[PATH_MAX];        /* out: the capture */
-	char notes[256];            /* out: what the link did */
-	int code;                   /* out: EXIT_HOLDS if it ran and was checked */
+	struct lab *lab;	  /* in: the lab to run (may be edited by the caller) */
+	struct trace *tr;	  /* out: the lab's stream, with the run's facts */
+	struct claim_result *res; /* out: lab->nclaims verdicts */
+	char error[1024];	  /* out: why the lab could not run, if it could not */
+	char pcap[PATH_MAX];	  /* out: the capture */
+	char notes[256];	  /* out: what the link did */
+	int code;		  /* out: EXIT_HOLDS if it ran and was checked */
 	double seconds;
 };
 

@@ -426,7 +426,7 @@ static void dissect_wire(const struct wire *w, const struct tls_case *tc, char *
 	dissect_tls_set_keylog(kl);
 	for (size_t i = 0; i < w->n; i++) {
 		int dir = w->c[i].dir;
-		struct proto_io io = { NULL, 0 };
+		struct proto_io io = { NULL, 0, "" };
 		struct fval v;
 		size_t used;
 

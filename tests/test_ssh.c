@@ -56,7 +56,7 @@ static void seg(struct conn *c, int dir, const void *data, size_t n, struct pkt 
 	memcpy(c->buf[dir] + c->len[dir], data, n);
 	c->len[dir] += n;
 	for (int guard = 0; guard < 4 && c->len[dir]; guard++) {
-		struct proto_io io = { NULL, 0 };
+		struct proto_io io = { NULL, 0, "" };
 		size_t used = proto_ssh.feed(c->st, dir, c->buf[dir], c->len[dir], p, &io);
 
 		assert_true(used != (size_t)-1);

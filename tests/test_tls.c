@@ -58,7 +58,7 @@ static void pkt_start(struct pkt *p)
 /* One segment of direction dir: what completes in it is in the result. */
 static struct pkt *seg(struct conv *c, int dir, const uint8_t *d, size_t n)
 {
-	struct proto_io io = { NULL, 0 };
+	struct proto_io io = { NULL, 0, "" };
 	size_t used;
 
 	pkt_start(&c->p);

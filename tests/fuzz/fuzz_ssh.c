@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sd->detected = proto_ssh.detect(sd->buf, sd->len, dir) >= 0;
 		pkt_restart(&p);
 		for (int guard = 0; guard < 4 && sd->len; guard++) {
-			struct proto_io io = { NULL, 0 };
+			struct proto_io io = { NULL, 0, "" };
 			size_t used = proto_ssh.feed(st, dir, sd->buf, sd->len, &p, &io);
 
 			if (used == (size_t)-1)

@@ -76,7 +76,7 @@ struct dirbuf {
 
 static void feed(void *st, int dir, struct dirbuf *db, struct pkt *p, FILE *devnull)
 {
-	struct proto_io io = { NULL, 0 };
+	struct proto_io io = { NULL, 0, "" };
 	size_t used = proto_tls.feed(st, dir, db->b, db->len, p, &io);
 
 	if (used == (size_t)-1)

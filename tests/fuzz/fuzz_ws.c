@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p.arena_len = 0;
 		p.info[0] = '\0';
 		for (int guard = 0; guard < 4 && len[dir]; guard++) {
-			struct proto_io io = { NULL, 0 };
+			struct proto_io io = { NULL, 0, "" };
 			size_t used = proto_websocket.feed(st, dir, bufs[dir], len[dir], &p, &io);
 
 			if (used == (size_t)-1)

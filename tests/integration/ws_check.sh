@@ -44,11 +44,10 @@
 #   8765 (no HTTP port: found by content). raw_pipe holds: 16 packets with
 #   frames, both sides fragment at once (client 8 + 15 sent with ws's
 #   {fin: false}, server 9-12) and each side's sequence is valid; Close 4000
-#   is a private-use code (RFC 6455 7.4.2). ping_pong FAILS as written: the
-#   pings cross — the server's py-ping (14) is answered by the client at 20,
-#   but the first pong after it is the server's answer to node-ping (18),
-#   from the same side. The claim's sentence is true here; its expression
-#   takes "the first pong after the first ping". full_duplex FAILS: one
+#   is a private-use code (RFC 6455 7.4.2). ping_pong holds: the pings
+#   cross — the server's py-ping (14) is answered by the client at 20 and
+#   the client's node-ping (16) by the server at 18; the claim pairs each
+#   ping with the next pong from the other side. full_duplex FAILS: one
 #   client text (8), nothing strictly between it and itself. close_handshake
 #   FAILS: 4000, not 1000 (client first at 25, server at 26). tcp_close holds
 #   (FIN 27 server, 28 client, ACK 29). chatty holds (2498 bytes > 3 x 568).
@@ -60,8 +59,8 @@
 #   continuation or control frame, as RFC 7692 6 and 6.1 want; the
 #   compressed payloads are not text to judge as UTF-8 (tshark inflates 16
 #   and 28 to "push 1" and "echo: node says: part one, part two"). No rule is
-#   broken. ping_pong FAILS as in ws-node-python (py-ping 18, the server's
-#   pong 24 comes first, the client's 26). full_duplex, close_handshake FAIL
+#   broken. ping_pong holds as in ws-node-python (py-ping 18 answered by the
+#   client at 26; node-ping 23 by the server at 24). full_duplex, close_handshake FAIL
 #   and tcp_close, chatty hold as in ws-node-python (FIN 33 server, 34
 #   client, ACK 35; 3094 bytes > 3 x 768).
 # ws-python-node.pcap — websockets client -> ws server (8080) that starts the
