@@ -251,10 +251,16 @@ static int check_programs(const struct lab *lab, char *err, size_t errlen)
 		if (strchr(name, '{'))
 			continue; /* {labs}/x: checked when expanded */
 		if (resolve_prog(name, path, sizeof(path))) {
-			snprintf(err, errlen,
-				 "%s:%d: program '%s' is not installed (sudo sh ci/install-deps.sh "
-				 "installs what the labs need)",
-				 lab->path, lab->progs[i].line, name);
+			if (lab->optional)
+				snprintf(err, errlen,
+					 "%s:%d: program '%s' is not installed (an optional lab: "
+					 "install %s to run it)",
+					 lab->path, lab->progs[i].line, name, name);
+			else
+				snprintf(err, errlen,
+					 "%s:%d: program '%s' is not installed (sudo sh "
+					 "ci/install-deps.sh installs what the labs need)",
+					 lab->path, lab->progs[i].line, name);
 			return -1;
 		}
 	}
