@@ -36,7 +36,8 @@
 #   inside packet 19; 2 packets with pings (16, 19), 2 with pongs (19, 21).
 #   full_duplex FAILS: the client's texts are 10-13 and the server sent
 #   nothing in between (its "push 2" sat in 19, behind Nagle). close_handshake
-#   FAILS: the client closes with 1001 "going away, bye" (23), not 1000.
+#   holds: the client closes with 1001 "going away, bye" (23), the server
+#   answers (25).
 #   tcp_close holds (server FIN 26, client FIN 27, ACK 28). chatty FAILS:
 #   3085 bytes on the wire are less than 3 x 1221 bytes of payload (a
 #   300-byte message and its echo).
@@ -49,7 +50,7 @@
 #   the client's node-ping (16) by the server at 18; the claim pairs each
 #   ping with the next pong from the other side. full_duplex FAILS: one
 #   client text (8), nothing strictly between it and itself. close_handshake
-#   FAILS: 4000, not 1000 (client first at 25, server at 26). tcp_close holds
+#   holds: Close 4000 (a private-use code) each way (client first at 25, server at 26). tcp_close holds
 #   (FIN 27 server, 28 client, ACK 29). chatty holds (2498 bytes > 3 x 568).
 # ws-node-python-deflate.pcap — the same peers with permessage-deflate
 #   negotiated (the 101 at 6 says "permessage-deflate;
@@ -60,12 +61,12 @@
 #   compressed payloads are not text to judge as UTF-8 (tshark inflates 16
 #   and 28 to "push 1" and "echo: node says: part one, part two"). No rule is
 #   broken. ping_pong holds as in ws-node-python (py-ping 18 answered by the
-#   client at 26; node-ping 23 by the server at 24). full_duplex, close_handshake FAIL
-#   and tcp_close, chatty hold as in ws-node-python (FIN 33 server, 34
+#   client at 26; node-ping 23 by the server at 24). full_duplex fails and close_handshake,
+#   tcp_close, chatty hold as in ws-node-python (FIN 33 server, 34
 #   client, ACK 35; 3094 bytes > 3 x 768).
 # ws-python-node.pcap — websockets client -> ws server (8080) that starts the
-#   close itself. raw_pipe FAILS: only 8 packets with frames after the 101
-#   (the claim wants 10), though nothing breaks the RFC. ping_pong holds
+#   close itself. raw_pipe holds: 8 packets with frames after the 101, no HTTP, no
+#   protocol error. ping_pong holds
 #   (node-server-ping 10 from the server, the client's pong 11; 1 and 1).
 #   full_duplex FAILS (client texts 8 and 9 back to back). close_handshake
 #   FAILS: the server's Close 1001 "server going away" (15) comes before the
