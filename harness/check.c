@@ -43,17 +43,18 @@ int cmd_check(int argc, char **argv)
 					      { "stream", required_argument, NULL, 's' },
 					      { "keylog", required_argument, NULL, 'k' },
 					      { "html", required_argument, NULL, 'H' },
+					      { "tap", no_argument, NULL, 't' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	static const char usage[] =
-		"check LAB CAPTURE [--json] [--stream N] [--keylog F] [--html DIR]";
+		"check LAB CAPTURE [--json|--tap] [--stream N] [--keylog F] [--html DIR]";
 	const char *keylog = NULL, *html_dir = NULL;
 	struct lab *lab = NULL;
 	struct trace *tr = NULL;
 	struct claim_result *res = NULL;
 	struct lab_report rep;
 	char err[1024];
-	int json = 0, c, ret = EXIT_INPUT;
+	int json = 0, tap = 0, c, ret = EXIT_INPUT;
 	long stream = -1;
 
 	while ((c = getopt_long(argc, argv, "js:k:h", opts, NULL)) != -1) {
@@ -77,6 +78,9 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 'H':
 			html_dir = optarg;
+			break;
+		case 't':
+			tap = 1;
 			break;
 		case 'h':
 			printf("usage: wirelab %s\n", usage);
@@ -105,6 +109,8 @@ int cmd_check(int argc, char **argv)
 	if (json) {
 		report_json(stdout, &rep);
 		fputc('\n', stdout);
+	} else if (tap) {
+		report_tap(stdout, &rep, 1);
 	} else {
 		report_text(stdout, &rep, cli_color(1));
 	}

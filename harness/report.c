@@ -257,3 +257,45 @@ int report_junit(const char *path, const struct lab_report *r, size_t n, char *e
 	}
 	return 0;
 }
+
+/* A TAP description may not hold '#' (a directive) nor a newline. */
+static void tap_text(FILE *f, const char *s)
+{
+	for (; s && *s; s++)
+		fputc(*s == '#' ? '_' : *s == '\n' ? ' ' : *s, f);
+}
+
+void report_tap(FILE *out, const struct lab_report *r, size_t n)
+{
+	size_t total = 0, k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += r[i].skipped || r[i].error ? 1 : r[i].nres;
+	fprintf(out, "TAP version 13\n1..%zu\n", total);
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].skipped || r[i].error) {
+			fprintf(out, "%s %zu - %s # %s ", r[i].skipped ? "ok" : "not ok", ++k,
+				r[i].lab_id, r[i].skipped ? "SKIP" : "error:");
+			tap_text(out, r[i].skipped ? r[i].skipped : r[i].error);
+			fputc('\n', out);
+			continue;
+		}
+		for (size_t j = 0; j < r[i].nres; j++) {
+			const struct claim_result *c = &r[i].res[j];
+
+			fprintf(out, "%s %zu - %s %s: ", report_claim_ok(&r[i], c) ? "ok" : "not ok", ++k,
+				r[i].lab_id, c->claim->id);
+			tap_text(out, c->claim->text);
+			fprintf(out, " (%s", claim_verdict_name(c->verdict));
+			if (c->verdict != c->claim->verdict)
+				fprintf(out, ", the lab expects %s", claim_verdict_name(c->claim->verdict));
+			fputs(")\n  ---\n  observed: \"", out);
+			for (const char *o = c->observed; o && *o; o++)
+				fputs(*o == '"' ? "\\\"" : *o == '\\' ? "\\\\" : (char[2]){ *o, 0 }, out);
+			fputs("\"\n  packets: [", out);
+			for (size_t q = 0; q < c->npackets; q++)
+				fprintf(out, "%s%u", q ? ", " : "", c->packets[q]);
+			fputs("]\n  ...\n", out);
+		}
+	}
+}

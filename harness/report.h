@@ -31,5 +31,8 @@ int report_exit_code(const struct lab_report *r);
 void report_text(FILE *out, const struct lab_report *r, int color);
 void report_json(FILE *out, const struct lab_report *r);
 int report_junit(const char *path, const struct lab_report *r, size_t n, char *err, size_t errlen);
+/* TAP version 13: one test point per claim ("ok" when it is as the lab
+ * expects), a skipped lab as "# SKIP", a lab that could not run as not ok. */
+void report_tap(FILE *out, const struct lab_report *r, size_t n);
 
 #endif

@@ -808,11 +808,12 @@ int cmd_run(int argc, char **argv)
 					      { "junit", required_argument, NULL, 'u' },
 					      { "keep", no_argument, NULL, 'k' },
 					      { "html", required_argument, NULL, 'H' },
+					      { "tap", required_argument, NULL, 't' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	static const char usage[] =
-		"run [LAB...] [--out DIR] [--json F] [--junit F] [--html DIR] [--keep]";
-	const char *html_dir = NULL;
+		"run [LAB...] [--out DIR] [--json F] [--junit F] [--tap F] [--html DIR] [--keep]";
+	const char *html_dir = NULL, *tap_path = NULL;
 	struct run_opts o = { "wirelab-out", NULL, NULL, 0 };
 	struct lab_outcome *oc = NULL;
 	struct lab_report *reps = NULL;
@@ -837,6 +838,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'H':
 			html_dir = optarg;
+			break;
+		case 't':
+			tap_path = optarg;
 			break;
 		case 'h':
 			printf("usage: wirelab %s\n", usage);
@@ -944,6 +948,18 @@ int cmd_run(int argc, char **argv)
 			}
 			fputs("\n]\n", f);
 			fclose(f);
+		}
+	}
+	if (tap_path) {
+		FILE *f = strcmp(tap_path, "-") ? fopen(tap_path, "w") : stdout;
+
+		if (!f) {
+			fprintf(stderr, "wirelab: cannot write %s: %s\n", tap_path, strerror(errno));
+			ret = EXIT_INPUT;
+		} else {
+			report_tap(f, reps, nlabs);
+			if (f != stdout)
+				fclose(f);
 		}
 	}
 	if (o.junit_path && report_junit(o.junit_path, reps, nlabs, err, sizeof(err))) {
