@@ -17,6 +17,7 @@ WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow 
 	-Wvla -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WARN) -MMD -MP -D_GNU_SOURCE -DWIRELAB_VERSION='"$(VERSION)"' \
+	-DWIRELAB_DATADIR='"$(PREFIX)/share/wirelab"' -DWIRELAB_LIBEXECDIR='"$(PREFIX)/lib/wirelab"' \
 	-I. $(PKG_CFLAGS)
 ifeq ($(SANITIZE),1)
 B := build-asan
@@ -128,9 +129,12 @@ format-check:
 	@clang-format --dry-run -Werror $(wildcard harness/*.[ch] netns/*.[ch] labs/*.c tests/*.c)
 
 install: $(B)/wirelab $(LAB_BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/wirelab/labs
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/wirelab/labs \
+		$(DESTDIR)$(PREFIX)/lib/wirelab $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(B)/wirelab $(DESTDIR)$(PREFIX)/bin/wirelab
-	install -m 644 labs/*.lab $(DESTDIR)$(PREFIX)/share/wirelab/labs/
+	install -m 755 $(LAB_BIN) $(DESTDIR)$(PREFIX)/lib/wirelab/
+	install -m 644 labs/*.lab labs/README.md $(DESTDIR)$(PREFIX)/share/wirelab/labs/
+	install -m 644 man/wirelab.1 $(DESTDIR)$(PREFIX)/share/man/man1/wirelab.1
 
 clean:
 	rm -rf build build-asan build-fuzz
