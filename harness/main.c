@@ -73,9 +73,11 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "list", cmd_list, "list", "every lab: id, title, claim count" },
-	{ "run", cmd_run, "run [LAB...] [--out DIR] [--json F] [--junit F] [--tap F] [--html DIR] [--keep]",
+	{ "run", cmd_run,
+	  "run [LAB...] [--out DIR] [--json F] [--junit F] [--tap F] [--html DIR] [--keep]",
 	  "run labs in fresh namespaces, capture, check the claims (root)" },
-	{ "check", cmd_check, "check LAB CAPTURE [--json|--tap] [--stream N] [--keylog F] [--html DIR]",
+	{ "check", cmd_check,
+	  "check LAB CAPTURE [--json|--tap] [--stream N] [--keylog F] [--html DIR]",
 	  "check a lab's claims against an existing pcap/pcapng" },
 	{ "show", cmd_show, "show CAPTURE [--json] [--keylog F]",
 	  "the packet list, relative seq/ack, decoded messages" },

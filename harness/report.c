@@ -283,15 +283,20 @@ void report_tap(FILE *out, const struct lab_report *r, size_t n)
 		for (size_t j = 0; j < r[i].nres; j++) {
 			const struct claim_result *c = &r[i].res[j];
 
-			fprintf(out, "%s %zu - %s %s: ", report_claim_ok(&r[i], c) ? "ok" : "not ok", ++k,
-				r[i].lab_id, c->claim->id);
+			fprintf(out,
+				"%s %zu - %s %s: ", report_claim_ok(&r[i], c) ? "ok" : "not ok",
+				++k, r[i].lab_id, c->claim->id);
 			tap_text(out, c->claim->text);
 			fprintf(out, " (%s", claim_verdict_name(c->verdict));
 			if (c->verdict != c->claim->verdict)
-				fprintf(out, ", the lab expects %s", claim_verdict_name(c->claim->verdict));
+				fprintf(out, ", the lab expects %s",
+					claim_verdict_name(c->claim->verdict));
 			fputs(")\n  ---\n  observed: \"", out);
 			for (const char *o = c->observed; o && *o; o++)
-				fputs(*o == '"' ? "\\\"" : *o == '\\' ? "\\\\" : (char[2]){ *o, 0 }, out);
+				fputs(*o == '"'	   ? "\\\""
+				      : *o == '\\' ? "\\\\"
+						   : (char[2]){ *o, 0 },
+				      out);
 			fputs("\"\n  packets: [", out);
 			for (size_t q = 0; q < c->npackets; q++)
 				fprintf(out, "%s%u", q ? ", " : "", c->packets[q]);

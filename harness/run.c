@@ -803,14 +803,12 @@ out:
 
 int cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = { { "out", required_argument, NULL, 'o' },
-					      { "json", required_argument, NULL, 'j' },
-					      { "junit", required_argument, NULL, 'u' },
-					      { "keep", no_argument, NULL, 'k' },
-					      { "html", required_argument, NULL, 'H' },
-					      { "tap", required_argument, NULL, 't' },
-					      { "help", no_argument, NULL, 'h' },
-					      { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },   { "json", required_argument, NULL, 'j' },
+		{ "junit", required_argument, NULL, 'u' }, { "keep", no_argument, NULL, 'k' },
+		{ "html", required_argument, NULL, 'H' },  { "tap", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 }
+	};
 	static const char usage[] =
 		"run [LAB...] [--out DIR] [--json F] [--junit F] [--tap F] [--html DIR] [--keep]";
 	const char *html_dir = NULL, *tap_path = NULL;
@@ -954,7 +952,8 @@ int cmd_run(int argc, char **argv)
 		FILE *f = strcmp(tap_path, "-") ? fopen(tap_path, "w") : stdout;
 
 		if (!f) {
-			fprintf(stderr, "wirelab: cannot write %s: %s\n", tap_path, strerror(errno));
+			fprintf(stderr, "wirelab: cannot write %s: %s\n", tap_path,
+				strerror(errno));
 			ret = EXIT_INPUT;
 		} else {
 			report_tap(f, reps, nlabs);
