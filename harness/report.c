@@ -26,6 +26,17 @@ int report_exit_code(const struct lab_report *r)
 	return EXIT_HOLDS;
 }
 
+/* The claim's evidence as a Wireshark display filter, to paste into the
+ * filter bar: "tcp.stream eq 0 && frame.number in {4, 5}" (Wireshark 4 sets
+ * take commas). */
+static void wireshark_filter(FILE *out, const struct lab_report *r, const struct claim_result *c)
+{
+	fprintf(out, "tcp.stream eq %d && frame.number in {", r->tr->stream);
+	for (size_t i = 0; i < c->npackets; i++)
+		fprintf(out, "%s%u", i ? ", " : "", c->packets[i]);
+	fputc('}', out);
+}
+
 static void packets_text(FILE *out, const struct claim_result *c)
 {
 	size_t i = 0;
@@ -88,6 +99,11 @@ void report_text(FILE *out, const struct lab_report *r, int color)
 			fputc(')', out);
 		}
 		fputc('\n', out);
+		if (c->npackets) {
+			fprintf(out, "      %sin Wireshark: ", dim);
+			wireshark_filter(out, r, c);
+			fprintf(out, "%s\n", off);
+		}
 		if (c->verdict != LAB_HOLDS && c->claim->why)
 			fprintf(out, "      why: %s\n", c->claim->why);
 		if (!ok)
@@ -134,7 +150,10 @@ void report_json(FILE *out, const struct lab_report *r)
 		fputs(", \"packets\": [", out);
 		for (size_t j = 0; j < c->npackets; j++)
 			fprintf(out, "%s%u", j ? "," : "", c->packets[j]);
-		fputs("], \"why\": ", out);
+		fputs("], \"filter\": \"", out);
+		if (r->tr && c->npackets)
+			wireshark_filter(out, r, c);
+		fputs("\", \"why\": ", out);
 		json_cstr(out, c->verdict != LAB_HOLDS && c->claim->why ? c->claim->why : "");
 		fputs(", \"text\": ", out);
 		json_cstr(out, c->claim->text);
