@@ -139,4 +139,4 @@ install: $(B)/wirelab $(LAB_BIN)
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(B)/obj/harness/main.d
+-include $(LIB_OBJ:.o=.d) $(B)/obj/harness/main.d $(LAB_BIN:=.d) $(TEST_BIN:=.d)

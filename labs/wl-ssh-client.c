@@ -54,6 +54,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "labs/keys.h"
+
 #define ECHO_WAIT_MS 2000 /* longest wait for one key's echo */
 #define QUIET_MS     300  /* without --prompt: output this long quiet = done */
 #define TYPE_MAX     16	  /* --type options */
@@ -91,62 +93,6 @@ static int usage(void)
 			"         [--kex ALG] [--cipher ALG] [--term NAME] [--timeout-ms N] "
 			"[--report FILE] [-v]\n");
 	return 2;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* C escapes of --type: the lab script writes "ls\n". */
-static char *unescape(const char *s, size_t *len)
-{
-	char *out = malloc(strlen(s) + 1);
-	size_t n = 0;
-
-	if (!out)
-		return NULL;
-	while (*s) {
-		if (*s != '\\' || !s[1]) {
-			out[n++] = *s++;
-			continue;
-		}
-		s++;
-		switch (*s) {
-		case 'n':
-			out[n++] = '\n';
-			break;
-		case 'r':
-			out[n++] = '\r';
-			break;
-		case 't':
-			out[n++] = '\t';
-			break;
-		case 'e':
-			out[n++] = '\033';
-			break;
-		case 'x':
-			if (hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
-				out[n++] = (char)(hexval(s[1]) << 4 | hexval(s[2]));
-				s += 2;
-				break;
-			}
-			out[n++] = 'x';
-			break;
-		default:
-			out[n++] = *s;
-			break;
-		}
-		s++;
-	}
-	*len = n;
-	return out;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
