@@ -38,9 +38,9 @@
 #   nothing in between (its "push 2" sat in 19, behind Nagle). close_handshake
 #   holds: the client closes with 1001 "going away, bye" (23), the server
 #   answers (25).
-#   tcp_close holds (server FIN 26, client FIN 27, ACK 28). chatty FAILS:
-#   3085 bytes on the wire are less than 3 x 1221 bytes of payload (a
-#   300-byte message and its echo).
+#   tcp_close holds (server FIN 26, client FIN 27, ACK 28). chatty holds:
+#   28 packets for 6 messages, and 3085 bytes on the wire, more than twice
+#   the 1221 bytes of payload (a 300-byte message and its echo weigh in).
 # ws-node-python.pcap — Node's ws 8.11 client -> websockets server on port
 #   8765 (no HTTP port: found by content). raw_pipe holds: 16 packets with
 #   frames, both sides fragment at once (client 8 + 15 sent with ws's
@@ -51,7 +51,7 @@
 #   ping with the next pong from the other side. full_duplex FAILS: one
 #   client text (8), nothing strictly between it and itself. close_handshake
 #   holds: Close 4000 (a private-use code) each way (client first at 25, server at 26). tcp_close holds
-#   (FIN 27 server, 28 client, ACK 29). chatty holds (2498 bytes > 3 x 568).
+#   (FIN 27 server, 28 client, ACK 29). chatty holds (2498 bytes > 2 x 568).
 # ws-node-python-deflate.pcap — the same peers with permessage-deflate
 #   negotiated (the 101 at 6 says "permessage-deflate;
 #   server_max_window_bits=12; client_max_window_bits=12"). raw_pipe HOLDS:
@@ -63,7 +63,7 @@
 #   broken. ping_pong holds as in ws-node-python (py-ping 18 answered by the
 #   client at 26; node-ping 23 by the server at 24). full_duplex fails and close_handshake,
 #   tcp_close, chatty hold as in ws-node-python (FIN 33 server, 34
-#   client, ACK 35; 3094 bytes > 3 x 768).
+#   client, ACK 35; 3094 bytes > 2 x 768).
 # ws-python-node.pcap — websockets client -> ws server (8080) that starts the
 #   close itself. raw_pipe holds: 8 packets with frames after the 101, no HTTP, no
 #   protocol error. ping_pong holds
@@ -71,7 +71,7 @@
 #   full_duplex FAILS (client texts 8 and 9 back to back). close_handshake
 #   FAILS: the server's Close 1001 "server going away" (15) comes before the
 #   client's (16). tcp_close holds: the server's FIN 17 follows its Close.
-#   chatty holds (1799 bytes > 3 x 529).
+#   chatty holds (1799 bytes > 2 x 529).
 # ws-lab-websocket.pcap, ws-lab-websocket-node.pcap — `wirelab run websocket
 #   websocket-node` (the labs' own runs, 198.18.0.1 -> 198.18.0.2:8080):
 #   every claim holds as the labs expect; pushes 9 and 11 (13 in the node
