@@ -116,8 +116,11 @@ static void tail_text(const char *path, char *out, size_t len)
 	out[n] = '\0';
 	if (sz > (long)len - 1 && (nl = strchr(out, '\n')))
 		memmove(out, nl + 1, strlen(nl + 1) + 1);
-	while (n && (out[strlen(out) - 1] == '\n' || out[strlen(out) - 1] == ' '))
-		out[strlen(out) - 1] = '\0', n--;
+	/* The text may hold NUL bytes (a flooding program's output): trim
+	 * what strlen sees, never before the start. */
+	n = strlen(out);
+	while (n && (out[n - 1] == '\n' || out[n - 1] == ' '))
+		out[--n] = '\0';
 }
 
 /* One line: newlines and tabs become spaces (rows, CSV). */
