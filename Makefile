@@ -96,14 +96,16 @@ asan:
 # libFuzzer targets (clang): one per parser, over the parsers' sources only.
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
-FUZZ_LIB := $(filter-out harness/main.c harness/run.c harness/cli.c harness/check.c \
-	harness/report.c harness/certgen.c,$(wildcard harness/*.c))
+FUZZ_LIB := $(wildcard harness/dissect*.c) harness/keylog.c harness/pkt.c harness/json.c \
+	harness/utf8.c harness/capture.c harness/trace.c harness/show.c harness/filter.c \
+	harness/lab.c harness/claim.c
 FUZZ_TIME ?= 30
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  FUZZ    $@"
 	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-std=gnu11 -D_GNU_SOURCE -I. $(shell pkg-config --cflags libpcap openssl) \
+		-std=gnu11 -D_GNU_SOURCE -DWIRELAB_VERSION='"$(VERSION)"' -I. \
+		$(shell pkg-config --cflags libpcap openssl) \
 		-o $@ $^ $(shell pkg-config --libs libpcap openssl)
 
 # Each target for FUZZ_TIME seconds; its corpus grows in build-fuzz/.
