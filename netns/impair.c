@@ -65,6 +65,8 @@
  * it even if it did not.
  */
 #include "netns/impair.h"
+
+#include "netns/errbuf.h"
 #include "netns/proc.h"
 #include "netns/topo.h"
 
@@ -79,7 +81,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,20 +161,6 @@ struct impair {
 	char *buf;
 	struct shared *sh;
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int64_t mono_ns(void)
 {
@@ -501,7 +488,8 @@ static int iptables(struct impair *im, enum impair_dir d, const char *op, char *
 	 * record or to leave behind. The child opens it before exec. */
 	mfd = memfd_create("wirelab-iptables", MFD_CLOEXEC);
 	if (mfd < 0) {
-		seterr(err, errlen, "cannot run iptables in pi: memfd_create: %s", strerror(errno));
+		errbuf_set(err, errlen, "cannot run iptables in pi: memfd_create: %s",
+			   strerror(errno));
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
@@ -515,18 +503,19 @@ static int iptables(struct impair *im, enum impair_dir d, const char *op, char *
 	if (r < 0)
 		goto out;
 	if (r == 1) {
-		seterr(err, errlen, "iptables %s in pi: no answer in %d ms", op,
-		       IPTABLES_TIMEOUT_MS);
+		errbuf_set(err, errlen, "iptables %s in pi: no answer in %d ms", op,
+			   IPTABLES_TIMEOUT_MS);
 		goto out;
 	}
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		n = pread(mfd, msg, sizeof(msg) - 1, 0);
 		msg[n > 0 ? n : 0] = '\0';
 		msg[strcspn(msg, "\n")] = '\0';
-		seterr(err, errlen, "cannot %s the NFQUEUE rule on %s in pi: iptables %s %d%s%s",
-		       op[1] == 'A' ? "add" : "delete", im->ifname,
-		       WIFEXITED(st) ? "exited with" : "killed by signal",
-		       WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), msg[0] ? ": " : "", msg);
+		errbuf_set(err, errlen,
+			   "cannot %s the NFQUEUE rule on %s in pi: iptables %s %d%s%s",
+			   op[1] == 'A' ? "add" : "delete", im->ifname,
+			   WIFEXITED(st) ? "exited with" : "killed by signal",
+			   WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), msg[0] ? ": " : "", msg);
 		goto out;
 	}
 	ret = 0;
@@ -555,8 +544,8 @@ static int open_queues(void *arg)
 
 	im->h = nfq_open();
 	if (!im->h) {
-		seterr(oc->err, oc->errlen, "cannot open nfnetlink_queue in pi: %s",
-		       strerror(errno));
+		errbuf_set(oc->err, oc->errlen, "cannot open nfnetlink_queue in pi: %s",
+			   strerror(errno));
 		return -1;
 	}
 	im->nlfd = nfq_fd(im->h);
@@ -564,24 +553,24 @@ static int open_queues(void *arg)
 	fcntl(im->nlfd, F_SETFD, FD_CLOEXEC);
 	if (setsockopt(im->nlfd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0 &&
 	    setsockopt(im->nlfd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz)) < 0) {
-		seterr(oc->err, oc->errlen, "cannot size the nfqueue socket buffer in pi: %s",
-		       strerror(errno));
+		errbuf_set(oc->err, oc->errlen, "cannot size the nfqueue socket buffer in pi: %s",
+			   strerror(errno));
 		return -1;
 	}
 	/* Protocol 0: a socket that only sends, never sees a packet
 	 * (packet(7)). */
 	im->pkfd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (im->pkfd < 0) {
-		seterr(oc->err, oc->errlen, "cannot open a packet socket in pi: %s",
-		       strerror(errno));
+		errbuf_set(oc->err, oc->errlen, "cannot open a packet socket in pi: %s",
+			   strerror(errno));
 		return -1;
 	}
 	/* Copies waiting in a TBF qdisc are charged to this socket; with
 	 * the default ~200 KB a release could block the engine (socket(7)). */
 	if (setsockopt(im->pkfd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0 &&
 	    setsockopt(im->pkfd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)) < 0) {
-		seterr(oc->err, oc->errlen, "cannot size the packet socket buffer in pi: %s",
-		       strerror(errno));
+		errbuf_set(oc->err, oc->errlen, "cannot size the packet socket buffer in pi: %s",
+			   strerror(errno));
 		return -1;
 	}
 	for (int d = 0; d < 2; d++) {
@@ -590,16 +579,16 @@ static int open_queues(void *arg)
 		if (!im->qh[d]) {
 			/* The kernel answers EPERM for a queue that another
 			 * socket has bound (nfqnl_recv_config()). */
-			seterr(oc->err, oc->errlen, "cannot bind nfqueue %d in pi: %s", d,
-			       errno == EPERM ? "bound by another socket (a second engine?)"
-					      : strerror(errno));
+			errbuf_set(oc->err, oc->errlen, "cannot bind nfqueue %d in pi: %s", d,
+				   errno == EPERM ? "bound by another socket (a second engine?)"
+						  : strerror(errno));
 			return -1;
 		}
 		/* The whole packet: a drop function may look at the payload. */
 		if (nfq_set_mode(im->qh[d], NFQNL_COPY_PACKET, 0xffff) < 0 ||
 		    nfq_set_queue_maxlen(im->qh[d], QUEUE_MAXLEN) < 0) {
-			seterr(oc->err, oc->errlen, "cannot configure nfqueue %d in pi: %s", d,
-			       strerror(errno));
+			errbuf_set(oc->err, oc->errlen, "cannot configure nfqueue %d in pi: %s", d,
+				   strerror(errno));
 			return -1;
 		}
 	}
@@ -617,14 +606,15 @@ static int peer_mac(void *arg)
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		seterr(oc->err, oc->errlen, "cannot open a socket in client: %s", strerror(errno));
+		errbuf_set(oc->err, oc->errlen, "cannot open a socket in client: %s",
+			   strerror(errno));
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", oc->peer_if);
 	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
-		seterr(oc->err, oc->errlen, "cannot read the MAC address of %s: %s", oc->peer_if,
-		       strerror(errno));
+		errbuf_set(oc->err, oc->errlen, "cannot read the MAC address of %s: %s",
+			   oc->peer_if, strerror(errno));
 		goto out;
 	}
 	memcpy(im->peer.sll_addr, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
@@ -647,18 +637,19 @@ int impair_start(const struct topo *t, const struct impair_config *cfg, struct i
 	int ret = -1;
 
 	if (!t || !cfg || !out) {
-		seterr(err, errlen, "cannot start the impairment engine: no topology or config");
+		errbuf_set(err, errlen,
+			   "cannot start the impairment engine: no topology or config");
 		goto out;
 	}
 	im = calloc(1, sizeof(*im));
 	if (!im) {
-		seterr(err, errlen, "cannot start the impairment engine: out of memory");
+		errbuf_set(err, errlen, "cannot start the impairment engine: out of memory");
 		goto out;
 	}
 	im->pi_ns = im->nlfd = im->tfd = im->efd = im->pkfd = -1;
 	im->sh = calloc(1, sizeof(*im->sh));
 	if (!im->sh) {
-		seterr(err, errlen, "cannot start the impairment engine: out of memory");
+		errbuf_set(err, errlen, "cannot start the impairment engine: out of memory");
 		goto out;
 	}
 	pthread_mutex_init(&im->sh->mu, NULL);
@@ -684,7 +675,7 @@ int impair_start(const struct topo *t, const struct impair_config *cfg, struct i
 	im->pi_ns = fcntl(topo_netns_fd(t, TOPO_PI), F_DUPFD_CLOEXEC, 3);
 	im->buf = malloc(RECV_BYTES);
 	if (im->pi_ns < 0 || !im->buf) {
-		seterr(err, errlen, "cannot start the impairment engine: %s", strerror(errno));
+		errbuf_set(err, errlen, "cannot start the impairment engine: %s", strerror(errno));
 		goto out;
 	}
 	oc = (struct open_ctx){
@@ -701,7 +692,7 @@ int impair_start(const struct topo *t, const struct impair_config *cfg, struct i
 	im->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	im->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (im->tfd < 0 || im->efd < 0) {
-		seterr(err, errlen, "cannot start the impairment engine: %s", strerror(errno));
+		errbuf_set(err, errlen, "cannot start the impairment engine: %s", strerror(errno));
 		goto out;
 	}
 	/* Serve the queues before any rule sends packets to them. The thread
@@ -718,7 +709,8 @@ int impair_start(const struct topo *t, const struct impair_config *cfg, struct i
 		rc = pthread_create(&im->thr, NULL, engine, im);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (rc != 0) {
-			seterr(err, errlen, "cannot start the impairment thread: %s", strerror(rc));
+			errbuf_set(err, errlen, "cannot start the impairment thread: %s",
+				   strerror(rc));
 			goto out;
 		}
 	}

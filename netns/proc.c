@@ -14,6 +14,8 @@
  * once the leader is gone). proc_wait() reads the status with WNOWAIT.
  */
 #include "netns/proc.h"
+
+#include "netns/errbuf.h"
 #include "netns/registry.h"
 
 #include <errno.h>
@@ -22,7 +24,6 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,20 +61,6 @@ struct child_report {
 	int step;
 	int err;
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int64_t now_ms(void)
 {
@@ -321,25 +308,25 @@ int proc_start(const struct proc_spec *s, struct registry *reg, struct proc **ou
 	int ret = -1;
 
 	if (!s || !s->argv || !s->argv[0] || !out) {
-		seterr(err, errlen, "cannot start a process: no program given");
+		errbuf_set(err, errlen, "cannot start a process: no program given");
 		goto out;
 	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
-		seterr(err, errlen, "cannot start %s: %s", s->argv[0], strerror(errno));
+		errbuf_set(err, errlen, "cannot start %s: %s", s->argv[0], strerror(errno));
 		goto out;
 	}
 	p->pid = -1;
 	p->pidfd = -1;
 	set_name(p, s->argv[0]);
 	if (pipe2(rel, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0) {
-		seterr(err, errlen, "cannot start %s: pipe: %s", p->name, strerror(errno));
+		errbuf_set(err, errlen, "cannot start %s: pipe: %s", p->name, strerror(errno));
 		goto out;
 	}
 
 	p->pid = fork();
 	if (p->pid < 0) {
-		seterr(err, errlen, "cannot start %s: fork: %s", p->name, strerror(errno));
+		errbuf_set(err, errlen, "cannot start %s: fork: %s", p->name, strerror(errno));
 		goto out;
 	}
 	if (p->pid == 0) {
@@ -355,8 +342,8 @@ int proc_start(const struct proc_spec *s, struct registry *reg, struct proc **ou
 	/* EACCES: the child already exec'd (impossible: it waits for us);
 	 * ESRCH: it died, which the report pipe explains below. */
 	if (setpgid(p->pid, p->pid) < 0 && errno != EACCES && errno != ESRCH) {
-		seterr(err, errlen, "cannot start %s: setpgid %d: %s", p->name, (int)p->pid,
-		       strerror(errno));
+		errbuf_set(err, errlen, "cannot start %s: setpgid %d: %s", p->name, (int)p->pid,
+			   strerror(errno));
 		goto out;
 	}
 	/* The pid is ours and not yet reaped, so this pidfd cannot refer to a
@@ -381,26 +368,26 @@ int proc_start(const struct proc_spec *s, struct registry *reg, struct proc **ou
 		n = read(rep[0], &r, sizeof(r));
 	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		seterr(err, errlen, "cannot start %s: read: %s", p->name, strerror(errno));
+		errbuf_set(err, errlen, "cannot start %s: read: %s", p->name, strerror(errno));
 		goto out;
 	}
 	if (n > 0) {
 		if (n != (ssize_t)sizeof(r)) {
-			seterr(err, errlen, "cannot start %s: short report from the child",
-			       p->name);
+			errbuf_set(err, errlen, "cannot start %s: short report from the child",
+				   p->name);
 		} else if (r.step == STEP_STDOUT || r.step == STEP_STDERR) {
 			const char *path = r.step == STEP_STDOUT ? s->stdout_path : s->stderr_path;
 
-			seterr(err, errlen, "cannot open %s for %s: %s", path ? path : "/dev/null",
-			       p->name, strerror(r.err));
+			errbuf_set(err, errlen, "cannot open %s for %s: %s",
+				   path ? path : "/dev/null", p->name, strerror(r.err));
 		} else if (r.step == STEP_CHDIR) {
-			seterr(err, errlen, "cannot change to %s for %s: %s", s->cwd, p->name,
-			       strerror(r.err));
+			errbuf_set(err, errlen, "cannot change to %s for %s: %s", s->cwd, p->name,
+				   strerror(r.err));
 		} else if (r.step == STEP_EXEC) {
-			seterr(err, errlen, "cannot run %s: %s", p->name, strerror(r.err));
+			errbuf_set(err, errlen, "cannot run %s: %s", p->name, strerror(r.err));
 		} else {
-			seterr(err, errlen, "cannot %s for %s: %s", step_what(r.step), p->name,
-			       strerror(r.err));
+			errbuf_set(err, errlen, "cannot %s for %s: %s", step_what(r.step), p->name,
+				   strerror(r.err));
 		}
 		goto out;
 	}
@@ -430,13 +417,13 @@ int proc_wait(struct proc *p, int timeout_ms, int *status, char *err, size_t err
 	int r;
 
 	if (!p || p->pid <= 0) {
-		seterr(err, errlen, "cannot wait: no process");
+		errbuf_set(err, errlen, "cannot wait: no process");
 		return -1;
 	}
 	r = wait_exit(p, timeout_ms);
 	if (r < 0) {
-		seterr(err, errlen, "cannot wait for %s (pid %d): %s", p->name, (int)p->pid,
-		       strerror(errno));
+		errbuf_set(err, errlen, "cannot wait for %s (pid %d): %s", p->name, (int)p->pid,
+			   strerror(errno));
 		return -1;
 	}
 	if (r == 0 && status)

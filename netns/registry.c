@@ -20,6 +20,8 @@
  */
 #include "netns/registry.h"
 
+#include "netns/errbuf.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -60,20 +62,6 @@ struct registry {
 	char id[8];
 	int objfd; /* "objects", O_APPEND */
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const char *base_dir(void)
 {
@@ -281,14 +269,14 @@ static int objlist_load(int basefd, const char *id, struct objlist *l, char *err
 		if (errno == ENOENT)
 			ret = 0;
 		else
-			seterr(err, errlen, "cannot read %s/%s: %s", base_dir(), path,
-			       strerror(errno));
+			errbuf_set(err, errlen, "cannot read %s/%s: %s", base_dir(), path,
+				   strerror(errno));
 		goto out;
 	}
 	f = fdopen(fd, "r");
 	if (!f) {
 		close(fd);
-		seterr(err, errlen, "cannot read %s/%s: %s", base_dir(), path, strerror(errno));
+		errbuf_set(err, errlen, "cannot read %s/%s: %s", base_dir(), path, strerror(errno));
 		goto out;
 	}
 	while ((len = getline(&line, &cap, f)) >= 0) {
@@ -301,7 +289,8 @@ static int objlist_load(int basefd, const char *id, struct objlist *l, char *err
 		line[len - 1] = '\0';
 		if (parse_line(line, &o) < 0 || objlist_push(l, &o) < 0) {
 			free(o.text);
-			seterr(err, errlen, "cannot read %s/%s: out of memory", base_dir(), path);
+			errbuf_set(err, errlen, "cannot read %s/%s: out of memory", base_dir(),
+				   path);
 			goto out;
 		}
 	}
@@ -376,14 +365,14 @@ static int remove_run_dir(int basefd, const char *id, char *err, size_t errlen)
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%.6s/%s", id, files[i]);
 		if (unlinkat(basefd, path, 0) < 0 && errno != ENOENT) {
-			seterr(err, errlen, "cannot remove %s/%s: %s", base_dir(), path,
-			       strerror(errno));
+			errbuf_set(err, errlen, "cannot remove %s/%s: %s", base_dir(), path,
+				   strerror(errno));
 			return -1;
 		}
 	}
 	if (unlinkat(basefd, id, AT_REMOVEDIR) < 0 && errno != ENOENT) {
-		seterr(err, errlen, "cannot remove run directory %s/%s: %s", base_dir(), id,
-		       strerror(errno));
+		errbuf_set(err, errlen, "cannot remove run directory %s/%s: %s", base_dir(), id,
+			   strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -428,8 +417,8 @@ static int killset_wait(struct killset *ks, char *err, size_t errlen)
 			r = poll(&p, 1, left > 0 ? (int)left : 0);
 		} while (r < 0 && errno == EINTR);
 		if (r == 0 && ret == 0) {
-			seterr(err, errlen, "pid %d did not exit within %d ms of SIGKILL",
-			       (int)ks->pid[i], KILL_WAIT_MS);
+			errbuf_set(err, errlen, "pid %d did not exit within %d ms of SIGKILL",
+				   (int)ks->pid[i], KILL_WAIT_MS);
 			ret = -1;
 		}
 		close(ks->fd[i]);
@@ -693,7 +682,8 @@ static int undo_tmpdir(const char *id, const char *path, void (*report)(void *, 
 		if (errno == ENOENT)
 			ret = 0;
 		else
-			seterr(err, errlen, "cannot remove temp dir %s: %s", path, strerror(errno));
+			errbuf_set(err, errlen, "cannot remove temp dir %s: %s", path,
+				   strerror(errno));
 		goto out;
 	}
 	if (!S_ISDIR(st.st_mode)) {
@@ -702,7 +692,7 @@ static int undo_tmpdir(const char *id, const char *path, void (*report)(void *, 
 	}
 	pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0 || rm_tree_at(pfd, base, st.st_dev, 0) < 0) {
-		seterr(err, errlen, "cannot remove temp dir %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "cannot remove temp dir %s: %s", path, strerror(errno));
 		goto out;
 	}
 	snprintf(line, sizeof(line), "%s: removed temp dir %s", id, path);
@@ -745,13 +735,13 @@ static int undo_mount(const char *id, const char *path, void (*report)(void *, c
 	if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
 		done = 1;
 	else if (errno != EINVAL && errno != ENOENT) {
-		seterr(err, errlen, "cannot unmount %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "cannot unmount %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (unlink(path) == 0)
 		done = 1;
 	else if (errno != ENOENT) {
-		seterr(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "cannot remove %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (done) {
@@ -851,7 +841,7 @@ static int clean_run(int basefd, const char *id, const struct objlist *live, int
 			report(ctx, line);
 	}
 	if (killset_wait(&ks, e2, sizeof(e2)) < 0 && !failed) {
-		seterr(err, errlen, "%s: %s", id, e2);
+		errbuf_set(err, errlen, "%s: %s", id, e2);
 		failed = 1;
 	}
 	for (i = 0; i < l.n && same_boot; i++) {
@@ -860,12 +850,12 @@ static int clean_run(int basefd, const char *id, const struct objlist *live, int
 		if (o->kind != OBJ_NETNS || o->cookie == 0 || live_has(live, o))
 			continue;
 		if (kill_netns(id, o, &ks, report, ctx, &count) < 0 && !failed) {
-			seterr(err, errlen, "%s: cannot scan /proc: %s", id, strerror(errno));
+			errbuf_set(err, errlen, "%s: cannot scan /proc: %s", id, strerror(errno));
 			failed = 1;
 		}
 	}
 	if (killset_wait(&ks, e2, sizeof(e2)) < 0 && !failed) {
-		seterr(err, errlen, "%s: %s", id, e2);
+		errbuf_set(err, errlen, "%s: %s", id, e2);
 		failed = 1;
 	}
 	for (i = 0; i < l.n; i++) {
@@ -881,7 +871,7 @@ static int clean_run(int basefd, const char *id, const struct objlist *live, int
 		if (r > 0)
 			count++;
 		if (r < 0 && !failed) {
-			seterr(err, errlen, "%s: %s", id, e2);
+			errbuf_set(err, errlen, "%s: %s", id, e2);
 			failed = 1;
 		}
 	}
@@ -889,7 +879,8 @@ static int clean_run(int basefd, const char *id, const struct objlist *live, int
 		if (l.v[i].kind != OBJ_UNKNOWN)
 			continue;
 		if (!failed)
-			seterr(err, errlen, "%s: cannot undo unknown object '%s'", id, l.v[i].text);
+			errbuf_set(err, errlen, "%s: cannot undo unknown object '%s'", id,
+				   l.v[i].text);
 		failed = 1;
 	}
 	if (failed)
@@ -912,18 +903,18 @@ static int lock_base(int create, char *err, size_t errlen)
 	int fd;
 
 	if (create && mkdir(base, 0700) < 0 && errno != EEXIST) {
-		seterr(err, errlen, "cannot create %s: %s", base, strerror(errno));
+		errbuf_set(err, errlen, "cannot create %s: %s", base, strerror(errno));
 		return -1;
 	}
 	fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno != ENOENT || create)
-			seterr(err, errlen, "cannot open %s: %s", base, strerror(errno));
+			errbuf_set(err, errlen, "cannot open %s: %s", base, strerror(errno));
 		return -1;
 	}
 	while (flock(fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
-			seterr(err, errlen, "cannot lock %s: %s", base, strerror(errno));
+			errbuf_set(err, errlen, "cannot lock %s: %s", base, strerror(errno));
 			close(fd);
 			return -1;
 		}
@@ -945,7 +936,7 @@ static int clean_locked(int basefd, int all, void (*report)(void *, const char *
 	if (fd < 0 || !(d = fdopendir(fd))) {
 		if (fd >= 0)
 			close(fd);
-		seterr(err, errlen, "cannot read %s: %s", base_dir(), strerror(errno));
+		errbuf_set(err, errlen, "cannot read %s: %s", base_dir(), strerror(errno));
 		goto out;
 	}
 	/* Live runs' objects first: a dead run never undoes what a live one
@@ -966,7 +957,7 @@ static int clean_locked(int basefd, int all, void (*report)(void *, const char *
 
 		if (n < 0) {
 			if (!failed)
-				seterr(err, errlen, "%s", e2);
+				errbuf_set(err, errlen, "%s", e2);
 			failed = 1;
 			continue;
 		}
@@ -1018,7 +1009,7 @@ int registry_open(struct registry **out, char *err, size_t errlen)
 
 	r = calloc(1, sizeof(*r));
 	if (!r) {
-		seterr(err, errlen, "cannot open the run registry: %s", strerror(errno));
+		errbuf_set(err, errlen, "cannot open the run registry: %s", strerror(errno));
 		goto out;
 	}
 	r->objfd = -1;
@@ -1033,21 +1024,22 @@ int registry_open(struct registry **out, char *err, size_t errlen)
 		uint16_t rnd;
 
 		if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-			seterr(err, errlen, "cannot make a run id: getrandom: %s", strerror(errno));
+			errbuf_set(err, errlen, "cannot make a run id: getrandom: %s",
+				   strerror(errno));
 			goto out;
 		}
 		snprintf(r->id, sizeof(r->id), "wl%04x", (unsigned)rnd);
 		if (mkdirat(basefd, r->id, 0700) == 0)
 			made = 1;
 		else if (errno != EEXIST) {
-			seterr(err, errlen, "cannot create run directory %s/%s: %s", base_dir(),
-			       r->id, strerror(errno));
+			errbuf_set(err, errlen, "cannot create run directory %s/%s: %s", base_dir(),
+				   r->id, strerror(errno));
 			goto out;
 		}
 	}
 	if (!made) {
-		seterr(err, errlen, "cannot create a run directory in %s: %d ids taken", base_dir(),
-		       RUN_ID_TRIES);
+		errbuf_set(err, errlen, "cannot create a run directory in %s: %d ids taken",
+			   base_dir(), RUN_ID_TRIES);
 		goto out;
 	}
 	snprintf(r->dir, sizeof(r->dir), "%s/%s", base_dir(), r->id);
@@ -1058,13 +1050,13 @@ int registry_open(struct registry **out, char *err, size_t errlen)
 	snprintf(e2, sizeof(e2), "%s/owner", r->id);
 	fd = openat(basefd, e2, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 || write_all(fd, owner, strlen(owner)) < 0) {
-		seterr(err, errlen, "cannot write %s/owner: %s", r->dir, strerror(errno));
+		errbuf_set(err, errlen, "cannot write %s/owner: %s", r->dir, strerror(errno));
 		goto out;
 	}
 	snprintf(e2, sizeof(e2), "%s/objects", r->id);
 	r->objfd = openat(basefd, e2, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
 	if (r->objfd < 0) {
-		seterr(err, errlen, "cannot create %s/objects: %s", r->dir, strerror(errno));
+		errbuf_set(err, errlen, "cannot create %s/objects: %s", r->dir, strerror(errno));
 		goto out;
 	}
 	*out = r;
@@ -1100,8 +1092,8 @@ int registry_add(struct registry *r, char *err, size_t errlen, const char *fmt, 
 	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(line) - 1 || n == 0 || memchr(line, '\n', (size_t)n)) {
-		seterr(err, errlen, "cannot record an object in %s/objects: %s", r->dir,
-		       n <= 0 ? "empty line" : "line too long or multi-line");
+		errbuf_set(err, errlen, "cannot record an object in %s/objects: %s", r->dir,
+			   n <= 0 ? "empty line" : "line too long or multi-line");
 		return -1;
 	}
 	/* One write(2) of the whole line, no stdio buffer: once it returns the
@@ -1109,8 +1101,8 @@ int registry_add(struct registry *r, char *err, size_t errlen, const char *fmt, 
 	 * O_APPEND keeps lines whole when forked children record too. */
 	line[n++] = '\n';
 	if (write_all(r->objfd, line, (size_t)n) < 0) {
-		seterr(err, errlen, "cannot record '%.*s' in %s/objects: %s", n - 1, line, r->dir,
-		       strerror(errno));
+		errbuf_set(err, errlen, "cannot record '%.*s' in %s/objects: %s", n - 1, line,
+			   r->dir, strerror(errno));
 		return -1;
 	}
 	return 0;

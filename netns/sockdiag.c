@@ -11,6 +11,8 @@
  */
 #include "netns/sockdiag.h"
 
+#include "netns/errbuf.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/inet_diag.h>
@@ -20,7 +22,6 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,20 +40,6 @@ struct dump {
 	int oom;
 };
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Opens a NETLINK_SOCK_DIAG socket in the namespace netns_fd (-1: ours). */
 static int diag_open(int netns_fd, struct nl_sock **out, char *err, size_t errlen)
 {
@@ -61,7 +48,7 @@ static int diag_open(int netns_fd, struct nl_sock **out, char *err, size_t errle
 
 	sk = nl_socket_alloc();
 	if (!sk) {
-		seterr(err, errlen, "cannot allocate a sock_diag socket: out of memory");
+		errbuf_set(err, errlen, "cannot allocate a sock_diag socket: out of memory");
 		goto out;
 	}
 	/* The kernel answers a dump with NLMSG_DONE, never an ACK. */
@@ -70,25 +57,26 @@ static int diag_open(int netns_fd, struct nl_sock **out, char *err, size_t errle
 		/* thread-self: setns(2) moves only the calling thread. */
 		self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 		if (self < 0) {
-			seterr(err, errlen, "cannot open /proc/thread-self/ns/net: %s",
-			       strerror(errno));
+			errbuf_set(err, errlen, "cannot open /proc/thread-self/ns/net: %s",
+				   strerror(errno));
 			goto out;
 		}
 		if (setns(netns_fd, CLONE_NEWNET) < 0) {
-			seterr(err, errlen, "cannot enter namespace (fd %d) for sock_diag: %s",
-			       netns_fd, strerror(errno));
+			errbuf_set(err, errlen, "cannot enter namespace (fd %d) for sock_diag: %s",
+				   netns_fd, strerror(errno));
 			goto out;
 		}
 		entered = 1;
 	}
 	r = nl_connect(sk, NETLINK_SOCK_DIAG);
 	if (r < 0)
-		seterr(err, errlen, "cannot open a sock_diag socket: %s", nl_geterror(r));
+		errbuf_set(err, errlen, "cannot open a sock_diag socket: %s", nl_geterror(r));
 	if (entered && setns(self, CLONE_NEWNET) < 0) {
 		/* The thread would go on in the lab namespace: every later
 		 * socket of it would be wrong. Say so loudly. */
-		seterr(err, errlen, "cannot return to the original namespace after sock_diag: %s",
-		       strerror(errno));
+		errbuf_set(err, errlen,
+			   "cannot return to the original namespace after sock_diag: %s",
+			   strerror(errno));
 		goto out;
 	}
 	if (r < 0)
@@ -154,21 +142,22 @@ static int diag_dump(struct nl_sock *sk, struct dump *d, char *err, size_t errle
 	req.idiag_states = ~0U;
 	r = nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, dump_one, d);
 	if (r < 0) {
-		seterr(err, errlen, "cannot set up the sock_diag dump: %s", nl_geterror(r));
+		errbuf_set(err, errlen, "cannot set up the sock_diag dump: %s", nl_geterror(r));
 		return -1;
 	}
 	r = nl_send_simple(sk, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, &req, sizeof(req));
 	if (r < 0) {
-		seterr(err, errlen, "cannot send the sock_diag dump request: %s", nl_geterror(r));
+		errbuf_set(err, errlen, "cannot send the sock_diag dump request: %s",
+			   nl_geterror(r));
 		return -1;
 	}
 	r = nl_recvmsgs_default(sk);
 	if (d->oom) {
-		seterr(err, errlen, "cannot list TCP sockets: out of memory");
+		errbuf_set(err, errlen, "cannot list TCP sockets: out of memory");
 		return -1;
 	}
 	if (r < 0) {
-		seterr(err, errlen, "cannot list TCP sockets: %s", nl_geterror(r));
+		errbuf_set(err, errlen, "cannot list TCP sockets: %s", nl_geterror(r));
 		return -1;
 	}
 	return 0;
@@ -274,7 +263,7 @@ int sockdiag_wait_quiet(const int *netns_fds, size_t nfds, int timeout_ms, char 
 
 	sk = calloc(nfds ? nfds : 1, sizeof(*sk));
 	if (!sk) {
-		seterr(err, errlen, "cannot wait for quiet sockets: out of memory");
+		errbuf_set(err, errlen, "cannot wait for quiet sockets: out of memory");
 		goto out;
 	}
 	for (; opened < nfds; opened++) {

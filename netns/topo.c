@@ -21,6 +21,8 @@
  * namespace from a new one that reuses the inode number (registry.c).
  */
 #include "netns/topo.h"
+
+#include "netns/errbuf.h"
 #include "netns/registry.h"
 
 #include <net/if.h>
@@ -43,7 +45,6 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,20 +123,6 @@ static const struct topo_sysctl pinned[] = {
 	{ "net.ipv4.tcp_slow_start_after_idle", "1" },
 };
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 const char *topo_host_name(enum topo_host h)
 {
 	switch (h) {
@@ -189,13 +176,13 @@ static int sysctl_set(const char *ns, const char *key, const char *value, char *
 
 	if (sysctl_path(key, path, sizeof(path)) < 0) {
 		e = EINVAL;
-		seterr(err, errlen, "cannot set %s in %s: not a net.* sysctl key", key, ns);
+		errbuf_set(err, errlen, "cannot set %s in %s: not a net.* sysctl key", key, ns);
 		goto out;
 	}
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0) {
 		e = errno;
-		seterr(err, errlen, "cannot set %s=%s in %s: %s", key, value, ns, strerror(e));
+		errbuf_set(err, errlen, "cannot set %s=%s in %s: %s", key, value, ns, strerror(e));
 		goto out;
 	}
 	do {
@@ -203,8 +190,8 @@ static int sysctl_set(const char *ns, const char *key, const char *value, char *
 	} while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)len) {
 		e = n < 0 ? errno : EIO;
-		seterr(err, errlen, "cannot set %s=%s in %s: %s", key, value, ns,
-		       n < 0 ? strerror(e) : "short write");
+		errbuf_set(err, errlen, "cannot set %s=%s in %s: %s", key, value, ns,
+			   n < 0 ? strerror(e) : "short write");
 		goto out;
 	}
 	ret = 0;
@@ -256,7 +243,7 @@ static int link_get(struct nl_sock *sk, const char *ns, const char *name, struct
 	int r = rtnl_link_get_kernel(sk, 0, name, out);
 
 	if (r < 0)
-		seterr(err, errlen, "cannot find link %s in %s: %s", name, ns, nl_geterror(r));
+		errbuf_set(err, errlen, "cannot find link %s in %s: %s", name, ns, nl_geterror(r));
 	return r < 0 ? -1 : 0;
 }
 
@@ -272,8 +259,8 @@ static int link_up(struct nl_sock *sk, const char *ns, struct rtnl_link *link, c
 		rtnl_link_put(chg);
 	}
 	if (r < 0)
-		seterr(err, errlen, "cannot set link %s up in %s: %s", rtnl_link_get_name(link), ns,
-		       nl_geterror(r));
+		errbuf_set(err, errlen, "cannot set link %s up in %s: %s", rtnl_link_get_name(link),
+			   ns, nl_geterror(r));
 	return r < 0 ? -1 : 0;
 }
 
@@ -308,23 +295,25 @@ static int host_init(struct topo *t, struct build *b, enum topo_host h, char *er
 	int inside = 0, r, ret = -1;
 
 	if (unshare(CLONE_NEWNET) < 0) {
-		seterr(err, errlen, "cannot create namespace %s: unshare: %s", ns, strerror(errno));
+		errbuf_set(err, errlen, "cannot create namespace %s: unshare: %s", ns,
+			   strerror(errno));
 		goto out;
 	}
 	inside = 1;
 	t->nsfd[h] = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (t->nsfd[h] < 0 || fstat(t->nsfd[h], &t->nsst[h]) < 0) {
-		seterr(err, errlen, "cannot open namespace %s: %s", ns, strerror(errno));
+		errbuf_set(err, errlen, "cannot open namespace %s: %s", ns, strerror(errno));
 		goto out;
 	}
 	b->ioc[h] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (b->ioc[h] < 0) {
-		seterr(err, errlen, "cannot open a socket in %s: %s", ns, strerror(errno));
+		errbuf_set(err, errlen, "cannot open a socket in %s: %s", ns, strerror(errno));
 		goto out;
 	}
 	if (getsockopt(b->ioc[h], SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &clen) < 0) {
 		if (errno != ENOPROTOOPT) {
-			seterr(err, errlen, "cannot get the cookie of %s: %s", ns, strerror(errno));
+			errbuf_set(err, errlen, "cannot get the cookie of %s: %s", ns,
+				   strerror(errno));
 			goto out;
 		}
 		cookie = 0;
@@ -343,12 +332,13 @@ static int host_init(struct topo *t, struct build *b, enum topo_host h, char *er
 
 	b->sk[h] = nl_socket_alloc();
 	if (!b->sk[h]) {
-		seterr(err, errlen, "cannot open a netlink socket in %s: out of memory", ns);
+		errbuf_set(err, errlen, "cannot open a netlink socket in %s: out of memory", ns);
 		goto out;
 	}
 	r = nl_connect(b->sk[h], NETLINK_ROUTE);
 	if (r < 0) {
-		seterr(err, errlen, "cannot open a netlink socket in %s: %s", ns, nl_geterror(r));
+		errbuf_set(err, errlen, "cannot open a netlink socket in %s: %s", ns,
+			   nl_geterror(r));
 		goto out;
 	}
 	if (lo_up(b->sk[h], ns, err, errlen) < 0)
@@ -356,7 +346,8 @@ static int host_init(struct topo *t, struct build *b, enum topo_host h, char *er
 	ret = 0;
 out:
 	if (inside && setns(b->orig, CLONE_NEWNET) < 0) {
-		seterr(err, errlen, "cannot leave namespace %s: setns: %s", ns, strerror(errno));
+		errbuf_set(err, errlen, "cannot leave namespace %s: setns: %s", ns,
+			   strerror(errno));
 		ret = -1;
 	}
 	return ret;
@@ -390,8 +381,8 @@ static int late_sysctls_fn(void *arg)
 		const struct topo_sysctl *s = &a->b->cfg->sysctls[i];
 
 		if (!s->key || !s->value) {
-			seterr(a->err, a->errlen, "cannot set sysctl #%zu in %s: no key or value",
-			       i + 1, ns);
+			errbuf_set(a->err, a->errlen,
+				   "cannot set sysctl #%zu in %s: no key or value", i + 1, ns);
 			return -1;
 		}
 		if (sysctl_set(ns, s->key, s->value, a->err, a->errlen) < 0)
@@ -439,15 +430,15 @@ static int veth_add(struct topo *t, struct build *b, char *err, size_t errlen)
 	rtnl_link_set_ns_fd(peer, t->nsfd[TOPO_PI]);
 	r = rtnl_link_add(b->sk[TOPO_CLIENT], link, NLM_F_CREATE | NLM_F_EXCL);
 	if (r < 0) {
-		seterr(err, errlen, "cannot add veth %s/%s: %s", t->ifname[TOPO_CLIENT],
-		       t->ifname[TOPO_PI], nl_geterror(r));
+		errbuf_set(err, errlen, "cannot add veth %s/%s: %s", t->ifname[TOPO_CLIENT],
+			   t->ifname[TOPO_PI], nl_geterror(r));
 		goto out;
 	}
 	ret = 0;
 	goto out;
 nomem:
-	seterr(err, errlen, "cannot add veth %s/%s: out of memory", t->ifname[TOPO_CLIENT],
-	       t->ifname[TOPO_PI]);
+	errbuf_set(err, errlen, "cannot add veth %s/%s: out of memory", t->ifname[TOPO_CLIENT],
+		   t->ifname[TOPO_PI]);
 out:
 	for (h = 0; h < TOPO_NHOSTS; h++)
 		if (mac[h])
@@ -507,8 +498,8 @@ static int offloads_off(const struct topo *t, const struct build *b, enum topo_h
 	si.hdr.cmd = ETHTOOL_GSSET_INFO;
 	si.hdr.sset_mask = 1ULL << ETH_SS_FEATURES;
 	if (ethtool_ioctl(b->ioc[h], ifn, &si) < 0 || !si.hdr.sset_mask) {
-		seterr(err, errlen, "cannot list the features of %s in %s: %s", ifn, ns,
-		       si.hdr.sset_mask ? strerror(errno) : "no feature names");
+		errbuf_set(err, errlen, "cannot list the features of %s in %s: %s", ifn, ns,
+			   si.hdr.sset_mask ? strerror(errno) : "no feature names");
 		goto out;
 	}
 	n = si.count;
@@ -517,15 +508,16 @@ static int offloads_off(const struct topo *t, const struct build *b, enum topo_h
 	get = calloc(1, sizeof(*get) + nblocks * sizeof(get->features[0]));
 	set = calloc(1, sizeof(*set) + nblocks * sizeof(set->features[0]));
 	if (!names || !get || !set) {
-		seterr(err, errlen, "cannot turn offloads off on %s in %s: out of memory", ifn, ns);
+		errbuf_set(err, errlen, "cannot turn offloads off on %s in %s: out of memory", ifn,
+			   ns);
 		goto out;
 	}
 	names->cmd = ETHTOOL_GSTRINGS;
 	names->string_set = ETH_SS_FEATURES;
 	names->len = n;
 	if (ethtool_ioctl(b->ioc[h], ifn, names) < 0) {
-		seterr(err, errlen, "cannot list the features of %s in %s: %s", ifn, ns,
-		       strerror(errno));
+		errbuf_set(err, errlen, "cannot list the features of %s in %s: %s", ifn, ns,
+			   strerror(errno));
 		goto out;
 	}
 	set->cmd = ETHTOOL_SFEATURES;
@@ -536,15 +528,15 @@ static int offloads_off(const struct topo *t, const struct build *b, enum topo_h
 	/* A positive return (ETHTOOL_F_WISH...) means not all of it took:
 	 * the read below says which feature, by name. */
 	if (ethtool_ioctl(b->ioc[h], ifn, set) < 0) {
-		seterr(err, errlen, "cannot turn offloads off on %s in %s: %s", ifn, ns,
-		       strerror(errno));
+		errbuf_set(err, errlen, "cannot turn offloads off on %s in %s: %s", ifn, ns,
+			   strerror(errno));
 		goto out;
 	}
 	get->cmd = ETHTOOL_GFEATURES;
 	get->size = nblocks;
 	if (ethtool_ioctl(b->ioc[h], ifn, get) < 0) {
-		seterr(err, errlen, "cannot read the features of %s in %s: %s", ifn, ns,
-		       strerror(errno));
+		errbuf_set(err, errlen, "cannot read the features of %s in %s: %s", ifn, ns,
+			   strerror(errno));
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -552,8 +544,8 @@ static int offloads_off(const struct topo *t, const struct build *b, enum topo_h
 
 		if ((set->features[i / 32].valid & (1u << (i % 32))) &&
 		    (get->features[i / 32].active & (1u << (i % 32)))) {
-			seterr(err, errlen, "cannot turn %.*s off on %s in %s: still on",
-			       ETH_GSTRING_LEN, name, ifn, ns);
+			errbuf_set(err, errlen, "cannot turn %.*s off on %s in %s: still on",
+				   ETH_GSTRING_LEN, name, ifn, ns);
 			goto out;
 		}
 	}
@@ -584,8 +576,8 @@ static int addr_add(const struct topo *t, const struct build *b, enum topo_host 
 			r = rtnl_addr_add(b->sk[h], a, 0);
 	}
 	if (r < 0)
-		seterr(err, errlen, "cannot add address %s/%u to %s in %s: %s", s, b->prefixlen,
-		       t->ifname[h], t->nsname[h], nl_geterror(r));
+		errbuf_set(err, errlen, "cannot add address %s/%u to %s in %s: %s", s, b->prefixlen,
+			   t->ifname[h], t->nsname[h], nl_geterror(r));
 	if (local)
 		nl_addr_put(local);
 	if (a)
@@ -617,8 +609,8 @@ static int neigh_add(const struct topo *t, const struct build *b, enum topo_host
 		}
 	}
 	if (r < 0)
-		seterr(err, errlen, "cannot add neighbour %s on %s in %s: %s", s, t->ifname[h],
-		       t->nsname[h], nl_geterror(r));
+		errbuf_set(err, errlen, "cannot add neighbour %s on %s in %s: %s", s, t->ifname[h],
+			   t->nsname[h], nl_geterror(r));
 	if (ll)
 		nl_addr_put(ll);
 	if (dst)
@@ -653,9 +645,9 @@ static int tbf_add(const struct topo *t, const struct build *b, enum topo_host h
 	if (r >= 0)
 		r = rtnl_qdisc_add(b->sk[h], q, NLM_F_CREATE | NLM_F_REPLACE);
 	if (r < 0)
-		seterr(err, errlen, "cannot add tbf rate %llu bit/s on %s in %s: %s",
-		       (unsigned long long)b->cfg->rate_bps, t->ifname[h], t->nsname[h],
-		       nl_geterror(r));
+		errbuf_set(err, errlen, "cannot add tbf rate %llu bit/s on %s in %s: %s",
+			   (unsigned long long)b->cfg->rate_bps, t->ifname[h], t->nsname[h],
+			   nl_geterror(r));
 	if (q)
 		rtnl_qdisc_put(q);
 	return r < 0 ? -1 : 0;
@@ -675,8 +667,8 @@ static int veth_setup(struct topo *t, struct build *b, char *err, size_t errlen)
 		t->ifindex[h] = rtnl_link_get_ifindex(link[h]);
 		a = rtnl_link_get_addr(link[h]); /* not a reference */
 		if (!a || nl_addr_get_len(a) != sizeof(t->mac[h])) {
-			seterr(err, errlen, "cannot read the MAC address of %s in %s", t->ifname[h],
-			       t->nsname[h]);
+			errbuf_set(err, errlen, "cannot read the MAC address of %s in %s",
+				   t->ifname[h], t->nsname[h]);
 			goto out;
 		}
 		memcpy(t->mac[h], nl_addr_get_binary_addr(a), sizeof(t->mac[h]));
@@ -688,7 +680,7 @@ static int veth_setup(struct topo *t, struct build *b, char *err, size_t errlen)
 
 		if (r < 0) {
 			if (e2[0])
-				seterr(err, errlen, "%s", e2);
+				errbuf_set(err, errlen, "%s", e2);
 			goto out;
 		}
 	}
@@ -729,7 +721,7 @@ static int keep_mount(struct topo *t, char *err, size_t errlen)
 	int h;
 
 	if (mkdir(NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST) {
-		seterr(err, errlen, "cannot create %s: %s", NETNS_RUN_DIR, strerror(errno));
+		errbuf_set(err, errlen, "cannot create %s: %s", NETNS_RUN_DIR, strerror(errno));
 		return -1;
 	}
 	for (h = 0; h < TOPO_NHOSTS; h++) {
@@ -741,15 +733,15 @@ static int keep_mount(struct topo *t, char *err, size_t errlen)
 			return -1;
 		fd = open(t->mnt[h], O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
 		if (fd < 0) {
-			seterr(err, errlen, "cannot create %s: %s", t->mnt[h], strerror(errno));
+			errbuf_set(err, errlen, "cannot create %s: %s", t->mnt[h], strerror(errno));
 			return -1;
 		}
 		close(fd);
 		t->mnt_file[h] = 1;
 		snprintf(src, sizeof(src), "/proc/self/fd/%d", t->nsfd[h]);
 		if (mount(src, t->mnt[h], "none", MS_BIND, NULL) < 0) {
-			seterr(err, errlen, "cannot bind-mount namespace %s on %s: %s",
-			       t->nsname[h], t->mnt[h], strerror(errno));
+			errbuf_set(err, errlen, "cannot bind-mount namespace %s on %s: %s",
+				   t->nsname[h], t->mnt[h], strerror(errno));
 			return -1;
 		}
 		t->mnt_done[h] = 1;
@@ -770,23 +762,24 @@ static int check_config(const struct topo_config *cfg, struct topo *t, struct bu
 	b->prefixlen = cfg->prefixlen ? cfg->prefixlen : 24;
 	b->mtu = cfg->mtu ? cfg->mtu : 1500;
 	if (b->prefixlen < 15 || b->prefixlen > 31) {
-		seterr(err, errlen,
-		       "bad prefix length /%u: the lab network is 198.18.0.0/15, "
-		       "so /15 to /31",
-		       b->prefixlen);
+		errbuf_set(err, errlen,
+			   "bad prefix length /%u: the lab network is 198.18.0.0/15, "
+			   "so /15 to /31",
+			   b->prefixlen);
 		return -1;
 	}
 	if (b->mtu < 68 || b->mtu > 65535) { /* ETH_MIN_MTU, ETH_MAX_MTU */
-		seterr(err, errlen, "bad MTU %u: a veth takes 68 to 65535", b->mtu);
+		errbuf_set(err, errlen, "bad MTU %u: a veth takes 68 to 65535", b->mtu);
 		return -1;
 	}
 	if (cfg->rate_bps / 8 > INT32_MAX || (cfg->rate_bps && cfg->rate_bps < 8000)) {
-		seterr(err, errlen, "bad rate %llu bit/s: tbf takes 8 kbit/s to 17 Gbit/s",
-		       (unsigned long long)cfg->rate_bps);
+		errbuf_set(err, errlen, "bad rate %llu bit/s: tbf takes 8 kbit/s to 17 Gbit/s",
+			   (unsigned long long)cfg->rate_bps);
 		return -1;
 	}
 	if (cfg->nsysctls && !cfg->sysctls) {
-		seterr(err, errlen, "bad configuration: %zu sysctls but no list", cfg->nsysctls);
+		errbuf_set(err, errlen, "bad configuration: %zu sysctls but no list",
+			   cfg->nsysctls);
 		return -1;
 	}
 	for (h = 0; h < TOPO_NHOSTS; h++) {
@@ -796,17 +789,18 @@ static int check_config(const struct topo_config *cfg, struct topo *t, struct bu
 		a[h] = ntohl(t->addr[h].s_addr);
 		inet_ntop(AF_INET, &t->addr[h], s, sizeof(s));
 		if ((a[h] & LAB_MASK) != LAB_NET) {
-			seterr(err, errlen,
-			       "bad address %s for %s: outside the lab network "
-			       "198.18.0.0/15",
-			       s, topo_host_name((enum topo_host)h));
+			errbuf_set(err, errlen,
+				   "bad address %s for %s: outside the lab network "
+				   "198.18.0.0/15",
+				   s, topo_host_name((enum topo_host)h));
 			return -1;
 		}
 	}
 	mask = 0xffffffffu << (32 - b->prefixlen);
 	if (a[0] == a[1] || (a[0] & mask) != (a[1] & mask)) {
-		seterr(err, errlen, "bad addresses: client and pi must differ and share one /%u",
-		       b->prefixlen);
+		errbuf_set(err, errlen,
+			   "bad addresses: client and pi must differ and share one /%u",
+			   b->prefixlen);
 		return -1;
 	}
 	return 0;
@@ -825,12 +819,12 @@ int topo_create(const struct topo_config *cfg, struct registry *reg, struct topo
 	for (h = 0; h < TOPO_NHOSTS; h++)
 		b.ioc[h] = -1;
 	if (!cfg || !reg || !out) {
-		seterr(err, errlen, "cannot create the topology: no configuration or registry");
+		errbuf_set(err, errlen, "cannot create the topology: no configuration or registry");
 		goto out;
 	}
 	t = calloc(1, sizeof(*t));
 	if (!t) {
-		seterr(err, errlen, "cannot create the topology: %s", strerror(errno));
+		errbuf_set(err, errlen, "cannot create the topology: %s", strerror(errno));
 		goto out;
 	}
 	t->reg = reg;
@@ -848,7 +842,7 @@ int topo_create(const struct topo_config *cfg, struct registry *reg, struct topo
 
 	b.orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (b.orig < 0) {
-		seterr(err, errlen, "cannot open this thread's namespace: %s", strerror(errno));
+		errbuf_set(err, errlen, "cannot open this thread's namespace: %s", strerror(errno));
 		goto out;
 	}
 	for (h = 0; h < TOPO_NHOSTS; h++)
@@ -913,16 +907,18 @@ int topo_in_netns(const struct topo *t, enum topo_host h, int (*fn)(void *ctx), 
 		err[0] = '\0';
 	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0) {
-		seterr(err, errlen, "cannot open this thread's namespace: %s", strerror(errno));
+		errbuf_set(err, errlen, "cannot open this thread's namespace: %s", strerror(errno));
 		goto out;
 	}
 	if (setns(t->nsfd[h], CLONE_NEWNET) < 0) {
-		seterr(err, errlen, "cannot enter namespace %s: %s", t->nsname[h], strerror(errno));
+		errbuf_set(err, errlen, "cannot enter namespace %s: %s", t->nsname[h],
+			   strerror(errno));
 		goto out;
 	}
 	ret = fn(ctx);
 	if (setns(self, CLONE_NEWNET) < 0) {
-		seterr(err, errlen, "cannot leave namespace %s: %s", t->nsname[h], strerror(errno));
+		errbuf_set(err, errlen, "cannot leave namespace %s: %s", t->nsname[h],
+			   strerror(errno));
 		ret = -1;
 	}
 out:
