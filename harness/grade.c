@@ -151,27 +151,6 @@ static void sh_quote(char *out, size_t len, const char *s)
 	out[n] = '\0';
 }
 
-static int mkdir_p(const char *dir, char *err, size_t errlen)
-{
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", dir);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			goto fail;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) && errno != EEXIST)
-		goto fail;
-	return 0;
-fail:
-	snprintf(err, errlen, "cannot create %s: %s", buf, strerror(errno));
-	return -1;
-}
-
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -1117,7 +1096,7 @@ int cmd_grade(int argc, char **argv)
 			ret = EXIT_ENV;
 			goto out;
 		}
-	if (mkdir_p(out, err, sizeof(err)) || !realpath(out, out_abs)) {
+	if (cli_mkdir_p(out, err, sizeof(err)) || !realpath(out, out_abs)) {
 		fprintf(stderr, "wirelab: %s\n", err[0] ? err : strerror(errno));
 		goto out;
 	}
@@ -1126,7 +1105,7 @@ int cmd_grade(int argc, char **argv)
 
 		snprintf(d, sizeof(d), "%s/%s", out_abs, subs[i].name);
 		rm_tree(d); /* a previous grade's files */
-		if (mkdir_p(d, err, sizeof(err))) {
+		if (cli_mkdir_p(d, err, sizeof(err))) {
 			fprintf(stderr, "wirelab: %s\n", err);
 			goto out;
 		}
