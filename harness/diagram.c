@@ -33,6 +33,7 @@
  */
 #include "harness/diagram.h"
 #include "harness/utf8.h"
+#include "harness/xml.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -997,43 +998,6 @@ static int write_txt(FILE *out, const struct ladder *l)
 #define SV_WRAP	 76  /* message characters per line */
 #define SV_LINES 4
 #define SV_ABOVE 22 /* the TCP values between the message and the arrow */
-
-/* XML text or attribute value; s is valid UTF-8 already. */
-static void xml_put(FILE *out, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&':
-			fputs("&amp;", out);
-			break;
-		case '<':
-			fputs("&lt;", out);
-			break;
-		case '>':
-			fputs("&gt;", out);
-			break;
-		case '"':
-			fputs("&quot;", out);
-			break;
-		case '\'':
-			fputs("&#39;", out);
-			break;
-		default:
-			fputc(*s, out);
-		}
-	}
-}
-
-static void xml_putn(FILE *out, const char *s, size_t n)
-{
-	char buf[512];
-
-	if (n >= sizeof(buf))
-		n = sizeof(buf) - 1;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	xml_put(out, buf);
-}
 
 /* The message of row r cut in lines: starts and lengths; returns the count. */
 static size_t sv_lines(const struct row *r, size_t off[SV_LINES], size_t len[SV_LINES], int *more)

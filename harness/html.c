@@ -30,52 +30,9 @@
 #include "harness/dissect.h"
 #include "harness/show.h"
 #include "harness/utf8.h"
+#include "harness/xml.h"
 
 /* ---- escaping ---- */
-
-/* Text or attribute value: escaped, valid UTF-8, control characters shown
- * as U+FFFD except newline and tab. */
-static void h_putn(FILE *out, const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-
-	for (size_t i = 0; i < n && u[i];) {
-		size_t k = utf8_seq_len(u + i, n - i);
-
-		if (k == 0 || (k == 1 && u[i] < 0x20 && u[i] != '\n' && u[i] != '\t') ||
-		    (k == 1 && u[i] == 0x7f)) {
-			fputs("\xef\xbf\xbd", out);
-			i++;
-			continue;
-		}
-		switch (u[i]) {
-		case '&':
-			fputs("&amp;", out);
-			break;
-		case '<':
-			fputs("&lt;", out);
-			break;
-		case '>':
-			fputs("&gt;", out);
-			break;
-		case '"':
-			fputs("&quot;", out);
-			break;
-		case '\'':
-			fputs("&#39;", out);
-			break;
-		default:
-			fwrite(u + i, 1, k, out);
-		}
-		i += k;
-	}
-}
-
-static void h_put(FILE *out, const char *s)
-{
-	if (s)
-		h_putn(out, s, strlen(s));
-}
 
 /* A path in an href: percent-encoded but for unreserved characters and '/'
  * (RFC 3986 2.3). */
@@ -195,7 +152,7 @@ static void page_head(FILE *out, const char *title)
 	      out);
 	fprintf(out, "<meta name=\"generator\" content=\"wirelab %s\">\n", WIRELAB_VERSION);
 	fputs("<title>", out);
-	h_put(out, title);
+	xml_put(out, title);
 	fputs("</title>\n", out);
 }
 
@@ -207,7 +164,7 @@ static void page_style(FILE *out)
 static void meta(FILE *out, const char *name, const char *value)
 {
 	fprintf(out, "<meta name=\"wirelab-%s\" content=\"", name);
-	h_put(out, value ? value : "");
+	xml_put(out, value ? value : "");
 	fputs("\">\n", out);
 }
 
@@ -264,29 +221,29 @@ static void claims_table(FILE *out, const struct lab_report *r)
 			: c->verdict == LAB_FAILS ? "fails"
 						  : "na",
 			ok ? "" : " unexpected");
-		h_put(out, c->claim->id);
+		xml_put(out, c->claim->id);
 		fprintf(out, "\"><td class=\"verdict\">%s %s</td><td><span class=\"claim-id\">",
 			c->verdict == LAB_HOLDS	  ? "✓"
 			: c->verdict == LAB_FAILS ? "✗"
 						  : "–",
 			v);
-		h_put(out, c->claim->id);
+		xml_put(out, c->claim->id);
 		fputs("</span><br>", out);
-		h_put(out, c->claim->text);
+		xml_put(out, c->claim->text);
 		if (c->verdict != LAB_HOLDS && c->claim->why) {
 			fputs("<div class=\"why\"><b>why:</b> ", out);
-			h_put(out, c->claim->why);
+			xml_put(out, c->claim->why);
 			fputs("</div>", out);
 		}
 		if (!ok) {
 			fputs("<div class=\"expects\">this lab expects “", out);
-			h_put(out, claim_verdict_name(c->claim->verdict));
+			xml_put(out, claim_verdict_name(c->claim->verdict));
 			fputs("”</div>", out);
 		}
 		fputs("</td><td>", out);
-		h_put(out, c->expected);
+		xml_put(out, c->expected);
 		fputs("</td><td>", out);
-		h_put(out, c->observed);
+		xml_put(out, c->observed);
 		fputs("</td><td class=\"evidence\">", out);
 		evidence_links(out, c);
 		fputs("</td></tr>\n", out);
@@ -298,14 +255,6 @@ static void addr_text(const struct pkt *p, const uint8_t *a, char *buf, size_t l
 {
 	if (!inet_ntop(p->ipver == 6 ? AF_INET6 : AF_INET, a, buf, (socklen_t)len))
 		snprintf(buf, len, "?");
-}
-
-static int has_message(const struct pkt *p)
-{
-	for (size_t i = 0; i < p->nfv; i++)
-		if (p->fv[i].type == PKT_FV_GROUP)
-			return 1;
-	return 0;
 }
 
 /* One row of the packet table: show's columns. */
@@ -341,25 +290,18 @@ static void packet_row(FILE *out, const struct lab_report *r, const struct pkt *
 		fputs("<td></td><td></td><td></td><td></td>", out);
 	}
 	fputs("<td class=\"info\">", out);
-	if (!p->is_tcp || has_message(p)) {
-		h_put(out, p->info);
+	if (!p->is_tcp || show_has_message(p)) {
+		xml_put(out, p->info);
 	} else {
-		/* As show: the columns say flags, seq, ack and len; the rest is
-		 * the analysis, the window and the options. */
-		if (p->analysis & PKT_AN_RETRANSMISSION)
-			fputs("[retransmission] ", out);
-		if (p->analysis & PKT_AN_OUT_OF_ORDER)
-			fputs("[out-of-order] ", out);
-		if (p->analysis & PKT_AN_DUP_ACK)
-			fputs("[dup ack] ", out);
-		if (p->analysis & PKT_AN_KEEP_ALIVE)
-			fputs("[keep-alive] ", out);
-		fprintf(out, "win %u", p->win_scaled);
-		h_put(out, p->opts);
+		/* As show: the columns say flags, seq, ack and len. */
+		char notes[sizeof(p->opts) + 96];
+
+		show_tcp_notes(p, notes, sizeof(notes));
+		xml_put(out, notes);
 	}
 	if (p->err[0]) {
 		fputs(" [malformed: ", out);
-		h_put(out, p->err);
+		xml_put(out, p->err);
 		fputs("]", out);
 	}
 	fputs("</td><td>", out);
@@ -368,9 +310,9 @@ static void packet_row(FILE *out, const struct lab_report *r, const struct pkt *
 			continue;
 		fputs(first ? "" : " ", out);
 		fputs("<a href=\"#c-", out);
-		h_put(out, r->res[i].claim->id);
+		xml_put(out, r->res[i].claim->id);
 		fputs("\">", out);
-		h_put(out, r->res[i].claim->id);
+		xml_put(out, r->res[i].claim->id);
 		fputs("</a>", out);
 		first = 0;
 	}
@@ -399,7 +341,7 @@ static int packet_table(FILE *out, const struct lab_report *r)
 	if (capture_open(r->capture, &cf, err, sizeof(err)) ||
 	    dissect_new(capture_linktype(cf), &d, err, sizeof(err))) {
 		fputs("</tbody>\n</table>\n<p class=\"error\">", out);
-		h_put(out, err);
+		xml_put(out, err);
 		fputs("</p>\n", out);
 		ret = 0;
 		goto out;
@@ -428,7 +370,7 @@ static int packet_table(FILE *out, const struct lab_report *r)
 			n - HTML_MAX_ROWS, HTML_MAX_ROWS);
 	if (rd < 0) {
 		fputs("<p class=\"error\">", out);
-		h_put(out, err);
+		xml_put(out, err);
 		fputs("</p>\n", out);
 	}
 	ret = 0;
@@ -453,10 +395,10 @@ static void file_links(FILE *out, const struct lab_report *r, const char *dir)
 		fputs("<a href=\"", out);
 		h_href(out, rel);
 		fputs("\">", out);
-		h_put(out, base_name(r->capture));
+		xml_put(out, base_name(r->capture));
 		fputs("</a>", out);
 	} else {
-		h_put(out, r->capture);
+		xml_put(out, r->capture);
 	}
 	if (len > 5 && !strcmp(r->capture + len - 5, ".pcap"))
 		len -= 5;
@@ -471,7 +413,7 @@ static void file_links(FILE *out, const struct lab_report *r, const char *dir)
 		fprintf(out, " · %s <a href=\"", exts[i][1]);
 		h_href(out, rel);
 		fputs("\">", out);
-		h_put(out, base_name(side));
+		xml_put(out, base_name(side));
 		fputs("</a>", out);
 	}
 }
@@ -500,10 +442,10 @@ int html_lab_page(FILE *out, const struct lab_report *r, const char *dir)
 	meta(out, "summary", buf);
 	page_style(out);
 	fputs("<header>\n<h1>", out);
-	h_put(out, r->lab_id);
+	xml_put(out, r->lab_id);
 	if (ltitle[0]) {
 		fputs(" <span class=\"title\">— ", out);
-		h_put(out, ltitle);
+		xml_put(out, ltitle);
 		fputs("</span>", out);
 	}
 	fputs("</h1>\n<p class=\"meta\">", out);
@@ -518,7 +460,7 @@ int html_lab_page(FILE *out, const struct lab_report *r, const char *dir)
 	}
 	if (r->notes) {
 		fputs(" · ", out);
-		h_put(out, r->notes);
+		xml_put(out, r->notes);
 	}
 	if (r->seconds > 0)
 		fprintf(out, " · %.2f s", r->seconds);
@@ -526,11 +468,11 @@ int html_lab_page(FILE *out, const struct lab_report *r, const char *dir)
 	if (r->skipped) {
 		/* An optional lab whose program is missing: not a failure. */
 		fputs("<p class=\"summary\" id=\"skipped\"><b>skipped:</b> ", out);
-		h_put(out, r->skipped);
+		xml_put(out, r->skipped);
 		fputs("</p>\n", out);
 	} else if (r->error) {
 		fputs("<p class=\"error\" id=\"error\"><b>error:</b> ", out);
-		h_put(out, r->error);
+		xml_put(out, r->error);
 		fputs("</p>\n", out);
 	} else {
 		fprintf(out,
@@ -566,7 +508,7 @@ int html_lab_page(FILE *out, const struct lab_report *r, const char *dir)
 				free(txt);
 				return -1;
 			}
-			h_putn(out, txt, tlen);
+			xml_putn(out, txt, tlen);
 			free(txt);
 		}
 		fputs("</pre>\n</details>\n</section>\n<section id=\"packets\">\n<h2>Packets</h2>\n"
@@ -718,9 +660,9 @@ static int index_fn(FILE *out, const void *arg, const char *dir)
 		fputs("<tr><td><a href=\"", out);
 		h_href(out, names[i]->d_name);
 		fputs("\">", out);
-		h_put(out, lab);
+		xml_put(out, lab);
 		fputs("</a></td><td>", out);
-		h_put(out, title);
+		xml_put(out, title);
 		if (skipped)
 			fputs("</td><td></td><td></td><td></td><td>skipped", out);
 		else if (error)
@@ -732,7 +674,7 @@ static int index_fn(FILE *out, const void *arg, const char *dir)
 				holds, fails, na, ok ? "ok" : "bad",
 				ok ? "as the lab expects" : "NOT as the lab expects");
 		fputs("</td><td>", out);
-		h_put(out, base_name(capture));
+		xml_put(out, base_name(capture));
 		fputs("</td></tr>\n", out);
 	}
 	fprintf(out,

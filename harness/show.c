@@ -106,13 +106,21 @@ void show_packet_json(FILE *out, const struct pkt *p)
 	fputs("}\n", out);
 }
 
-/* Whether a protocol message (a group) completes in this packet. */
-static int has_message(const struct pkt *p)
+int show_has_message(const struct pkt *p)
 {
 	for (size_t i = 0; i < p->nfv; i++)
 		if (p->fv[i].type == PKT_FV_GROUP)
 			return 1;
 	return 0;
+}
+
+void show_tcp_notes(const struct pkt *p, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%swin %u%s",
+		 p->analysis & PKT_AN_RETRANSMISSION ? "[retransmission] " : "",
+		 p->analysis & PKT_AN_OUT_OF_ORDER ? "[out-of-order] " : "",
+		 p->analysis & PKT_AN_DUP_ACK ? "[dup ack] " : "",
+		 p->analysis & PKT_AN_KEEP_ALIVE ? "[keep-alive] " : "", p->win_scaled, p->opts);
 }
 
 void show_packet_text(FILE *out, const struct pkt *p)
@@ -142,18 +150,13 @@ void show_packet_text(FILE *out, const struct pkt *p)
 	/* The columns already say flags, seq, ack and len: the text is the
 	 * decoded message, else the analysis and the options. */
 	fprintf(out, " len %u ", p->len);
-	if (has_message(p))
+	if (show_has_message(p)) {
 		fprintf(out, " %s", p->info);
-	else {
-		if (p->analysis & PKT_AN_RETRANSMISSION)
-			fputs(" [retransmission]", out);
-		if (p->analysis & PKT_AN_OUT_OF_ORDER)
-			fputs(" [out-of-order]", out);
-		if (p->analysis & PKT_AN_DUP_ACK)
-			fputs(" [dup ack]", out);
-		if (p->analysis & PKT_AN_KEEP_ALIVE)
-			fputs(" [keep-alive]", out);
-		fprintf(out, " win %u%s", p->win_scaled, p->opts);
+	} else {
+		char notes[sizeof(p->opts) + 96];
+
+		show_tcp_notes(p, notes, sizeof(notes));
+		fprintf(out, " %s", notes);
 	}
 	if (p->err[0])
 		fprintf(out, "  [malformed: %s]", p->err);
