@@ -9,7 +9,7 @@ B ?= build
 PKGS := libnl-3.0 libnl-route-3.0 libnl-nf-3.0 libnl-idiag-3.0 libpcap openssl libssh
 CC ?= cc
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) cmocka)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lnetfilter_queue -lpthread
+PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lnetfilter_queue -lpthread -lm
 
 # snprintf is how every message is bounded here: a long path cut short in an
 # error line is the intent, not a bug, so -Wformat-truncation stays off.
@@ -98,7 +98,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_LIB := $(wildcard harness/dissect*.c) harness/keylog.c harness/pkt.c harness/json.c \
 	harness/utf8.c harness/capture.c harness/trace.c harness/show.c harness/filter.c \
-	harness/lab.c harness/claim.c
+	harness/lab.c harness/claim.c harness/answers.c
 FUZZ_TIME ?= 30
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p $(@D)
@@ -106,19 +106,52 @@ build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-std=gnu11 -D_GNU_SOURCE -DWIRELAB_VERSION='"$(VERSION)"' -I. \
 		$(shell pkg-config --cflags libpcap openssl) \
-		-o $@ $^ $(shell pkg-config --libs libpcap openssl)
+		-o $@ $^ $(shell pkg-config --libs libpcap openssl) -lm
 
-# Each target for FUZZ_TIME seconds; its corpus grows in build-fuzz/.
-fuzz: $(FUZZ_BIN)
-	@for f in $(FUZZ_BIN); do \
-		mkdir -p build-fuzz/corpus-$$(basename $$f); \
+# Seeds: the checked-in captures (whole, for the pipeline; cut into each
+# stream target's input format by tests/fuzz/seed.c) and the lab scripts.
+build-fuzz/seed: tests/fuzz/seed.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) -O1 -Wall -Wextra -Werror -o $@ $< $(shell pkg-config --cflags --libs libpcap)
+
+build-fuzz/seeds-fuzz_pcap: $(wildcard tests/pcap/*.pcap tests/pcap/*.pcapng)
+build-fuzz/seeds-fuzz_lab: $(wildcard labs/*.lab tests/bad/*.lab)
+build-fuzz/seeds-fuzz_answers: $(wildcard tests/submissions/*/answers.txt)
+build-fuzz/seeds-fuzz_answers:
+	@rm -rf $@ && mkdir -p $@ && for f in $^; do cp $$f $@/$$(basename $$(dirname $$f)); done
+build-fuzz/seeds-fuzz_pcap build-fuzz/seeds-fuzz_lab:
+	@rm -rf $@ && mkdir -p $@ && cp $^ $@/
+build-fuzz/seeds-fuzz_tls: build-fuzz/seed $(wildcard tests/pcap/tls-*)
+build-fuzz/seeds-fuzz_ssh: build-fuzz/seed $(wildcard tests/pcap/ssh-*)
+build-fuzz/seeds-fuzz_ws: build-fuzz/seed $(wildcard tests/pcap/ws-*)
+build-fuzz/seeds-fuzz_tls build-fuzz/seeds-fuzz_ssh build-fuzz/seeds-fuzz_ws:
+	@rm -rf $@ && mkdir -p $@
+	@$< $(@:build-fuzz/seeds-fuzz_%=%) $@ $(filter %.pcap %.pcapng,$^) >/dev/null
+
+# Each target first runs the inputs it once crashed on (tests/fuzz/crashes/
+# TARGET-*), then fuzzes for FUZZ_TIME seconds (or FUZZ_RUNS executions,
+# whichever ends first); its corpus grows in build-fuzz/corpus-*, the seeds
+# are read too.
+# FUZZ_TARGETS picks some: make fuzz FUZZ_TARGETS="fuzz_tls fuzz_ssh".
+FUZZ_RUNS ?= -1
+FUZZ_TARGETS ?= $(notdir $(FUZZ_BIN))
+fuzz: $(FUZZ_TARGETS:%=build-fuzz/%) $(FUZZ_TARGETS:%=build-fuzz/seeds-%)
+	@for t in $(FUZZ_TARGETS); do \
+		f=build-fuzz/$$t; mkdir -p build-fuzz/corpus-$$t; \
+		for c in tests/fuzz/crashes/$$t-*; do \
+			[ -f "$$c" ] || continue; \
+			$$f "$$c" >build-fuzz/$$t.crash.log 2>&1 || \
+				{ echo "  FAIL    $$c (an old finding is back)"; \
+				  tail -20 build-fuzz/$$t.crash.log; exit 1; }; \
+		done; \
 		echo "  RUN     $$f ($(FUZZ_TIME) s)"; \
-		$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
-			build-fuzz/corpus-$$(basename $$f) 2>&1 | \
-			tee build-fuzz/$$(basename $$f).log | \
+		$$f -max_total_time=$(FUZZ_TIME) -runs=$(FUZZ_RUNS) -print_final_stats=1 \
+			-artifact_prefix=build-fuzz/$$t- \
+			build-fuzz/corpus-$$t build-fuzz/seeds-$$t 2>&1 | \
+			tee build-fuzz/$$t.log | \
 			grep -E "stat::number_of_executed_units|ERROR|SUMMARY"; \
 		! grep -q "ERROR: libFuzzer\|ERROR: AddressSanitizer\|runtime error\|SUMMARY:" \
-			build-fuzz/$$(basename $$f).log || exit 1; \
+			build-fuzz/$$t.log || exit 1; \
 	done
 
 golden: all

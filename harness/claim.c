@@ -118,7 +118,13 @@ struct xparse {
 	size_t erroff;
 	char *err;
 	size_t errlen;
+	unsigned nodes, depth; /* bounds: recursion and the tree's depth */
 };
+
+/* An expression is a line of a script: these bounds are far above any real
+ * one and keep parsing, evaluating and freeing off deep recursion. */
+#define X_NODES_MAX 1000
+#define X_DEPTH_MAX 100
 
 static int x_fail(struct xparse *xp, size_t off, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -346,8 +352,14 @@ static const char *etype_name(enum etype t)
  * consumed. */
 static struct expr *x_new(struct xparse *xp, enum eop op, enum etype type)
 {
-	struct expr *e = calloc(1, sizeof(*e));
+	struct expr *e;
 
+	if (++xp->nodes > X_NODES_MAX) {
+		x_fail(xp, xp->start, "the expression is too long: more than %d terms",
+		       X_NODES_MAX);
+		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
 	if (!e) {
 		x_nomem(xp);
 		return NULL;
@@ -356,6 +368,22 @@ static struct expr *x_new(struct xparse *xp, enum eop op, enum etype type)
 	e->type = type;
 	e->dir = PKT_DIR_NONE;
 	return e;
+}
+
+/* Parses with fn one level deeper (after a "(", a "-" or a "!"): bounded. */
+static int x_deeper(struct xparse *xp, int (*fn)(struct xparse *, struct expr **),
+		    struct expr **out)
+{
+	int r;
+
+	if (++xp->depth > X_DEPTH_MAX)
+		r = x_fail(xp, xp->start,
+			   "the expression nests too deep: more than %d \"(\", \"-\" or \"!\"",
+			   X_DEPTH_MAX);
+	else
+		r = fn(xp, out);
+	xp->depth--;
+	return r;
 }
 
 static int x_done(struct xparse *xp, struct expr *e, size_t start)
@@ -379,6 +407,8 @@ static int x_want(struct xparse *xp, const struct expr *e, size_t off, enum etyp
 
 static int x_or(struct xparse *xp, struct expr **out);
 static int x_postfix(struct xparse *xp, struct expr **out);
+static int x_unary(struct xparse *xp, struct expr **out);
+static int x_not(struct xparse *xp, struct expr **out);
 
 /* Maps an error of filter_parse ("col N: ...") into the text. */
 static int x_filter(struct xparse *xp, struct expr *e)
@@ -579,7 +609,7 @@ static int x_primary(struct xparse *xp, struct expr **out)
 			x_expected(xp, "an expression");
 			goto out;
 		}
-		if (x_next(xp) < 0 || x_or(xp, &e) < 0)
+		if (x_next(xp) < 0 || x_deeper(xp, x_or, &e) < 0)
 			goto out;
 		if (!x_is(xp, ")")) {
 			x_expected(xp, "\")\"");
@@ -742,7 +772,7 @@ static int x_unary(struct xparse *xp, struct expr **out)
 	if (x_next(xp) < 0)
 		goto out;
 	off = xp->start;
-	if (x_unary(xp, &k) < 0 || x_want(xp, k, off, ET_NUM, "\"-\"") < 0)
+	if (x_deeper(xp, x_unary, &k) < 0 || x_want(xp, k, off, ET_NUM, "\"-\"") < 0)
 		goto out;
 	if (k->op == EO_INT || k->op == EO_REAL) {
 		/* A negative literal stays a literal. */
@@ -915,7 +945,7 @@ static int x_not(struct xparse *xp, struct expr **out)
 		goto out;
 	}
 	e = x_new(xp, EO_NOT, ET_BOOL);
-	if (!e || x_next(xp) < 0 || x_not(xp, &e->k[0]) < 0 || x_done(xp, e, start) < 0)
+	if (!e || x_next(xp) < 0 || x_deeper(xp, x_not, &e->k[0]) < 0 || x_done(xp, e, start) < 0)
 		goto out;
 	*out = e;
 	e = NULL;
@@ -1797,6 +1827,17 @@ static int eval_claim(const struct lab *lab, const struct lab_claim *c, const st
 			goto texts;
 		}
 	}
+	if (c->answer) {
+		/* A question: its answer, or why the capture does not show it. */
+		if (eval(&cx, c->answer, &v) < 0)
+			goto nomem;
+		r->verdict = v.t == V_ABSENT || cx.fact_missing ? LAB_NA : LAB_HOLDS;
+		if (r->verdict == LAB_NA)
+			sb_add(&obs, "the capture does not show it: ");
+		render_val(&obs, &cx, &v, v.t == V_ABSENT);
+		sb_add(&exp, "%s", c->answer_text);
+		goto done;
+	}
 	for (size_t k = 0; k < c->nexpects; k++) {
 		if (eval(&cx, c->expects[k], &v) < 0)
 			goto nomem;
@@ -1840,6 +1881,7 @@ texts:
 		for (size_t k = 0; k < c->nexpects; k++)
 			sb_add(&exp, "%s%s", k ? " and " : "", c->expect_texts[k]);
 	}
+done:
 	sb_addn(&obs, "", 0);
 	sb_addn(&exp, "", 0);
 	if (obs.nomem || exp.nomem)
@@ -1865,25 +1907,37 @@ out:
 	return ret;
 }
 
-int claim_eval_all(const struct lab *lab, const struct trace *tr, struct claim_result **out,
-		   char *err, size_t errlen)
+static int eval_items(const struct lab *lab, const struct lab_claim *items, size_t n,
+		      const struct trace *tr, struct claim_result **out, char *err, size_t errlen)
 {
-	struct claim_result *r = calloc(lab->nclaims + 1, sizeof(*r));
+	struct claim_result *r = calloc(n + 1, sizeof(*r));
 	int ret = -1;
 
 	if (!r) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	for (size_t k = 0; k < lab->nclaims; k++)
-		if (eval_claim(lab, &lab->claims[k], tr, &r[k], err, errlen) < 0)
+	for (size_t k = 0; k < n; k++)
+		if (eval_claim(lab, &items[k], tr, &r[k], err, errlen) < 0)
 			goto out;
 	*out = r;
 	r = NULL;
 	ret = 0;
 out:
-	claim_results_free(r, lab->nclaims);
+	claim_results_free(r, n);
 	return ret;
+}
+
+int claim_eval_all(const struct lab *lab, const struct trace *tr, struct claim_result **out,
+		   char *err, size_t errlen)
+{
+	return eval_items(lab, lab->claims, lab->nclaims, tr, out, err, errlen);
+}
+
+int claim_eval_questions(const struct lab *lab, const struct trace *tr, struct claim_result **out,
+			 char *err, size_t errlen)
+{
+	return eval_items(lab, lab->questions, lab->nquestions, tr, out, err, errlen);
 }
 
 void claim_results_free(struct claim_result *r, size_t n)

@@ -24,6 +24,13 @@ struct claim_result {
 int claim_eval_all(const struct lab *lab, const struct trace *tr, struct claim_result **out,
 		   char *err, size_t errlen) __attribute__((warn_unused_result));
 
+/* Answers every question of lab from tr (array of lab->nquestions): verdict
+ * LAB_HOLDS with the answer in observed ("79", "2", "0.05"), or LAB_NA
+ * with why the capture does not show it; expected is the answer's
+ * expression, packets the evidence. Errors as claim_eval_all. */
+int claim_eval_questions(const struct lab *lab, const struct trace *tr, struct claim_result **out,
+			 char *err, size_t errlen) __attribute__((warn_unused_result));
+
 void claim_results_free(struct claim_result *r, size_t n);
 
 /* For lab.c, which reads claims: claim expressions (labs/README.md) are

@@ -39,7 +39,8 @@ int cmd_list(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_clean(int argc, char **argv);
-int cmd_diagram(int argc, char **argv); /* diagram.c */
-int cmd_grade(int argc, char **argv);	/* grade.c */
+int cmd_diagram(int argc, char **argv);	  /* diagram.c */
+int cmd_grade(int argc, char **argv);	  /* grade.c */
+int cmd_gradebook(int argc, char **argv); /* grade.c */
 
 #endif

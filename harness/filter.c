@@ -48,7 +48,13 @@ struct fparse {
 	size_t slen;
 	char *err;
 	size_t errlen;
+	unsigned nodes, depth; /* bounds: recursion and the tree's depth */
 };
+
+/* A filter is a line of a script: these bounds are far above any real one
+ * and keep parsing, matching and freeing off deep recursion. */
+#define FILTER_NODES_MAX 1000
+#define FILTER_DEPTH_MAX 100
 
 static int fp_fail(struct fparse *fp, size_t off, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -236,8 +242,14 @@ void filter_free(struct filter *f)
 
 static struct filter *fnode_new(struct fparse *fp, enum fnode kind)
 {
-	struct filter *f = calloc(1, sizeof(*f));
+	struct filter *f;
 
+	if (++fp->nodes > FILTER_NODES_MAX) {
+		fp_fail(fp, fp->start, "the filter is too long: more than %d terms",
+			FILTER_NODES_MAX);
+		return NULL;
+	}
+	f = calloc(1, sizeof(*f));
 	if (!f)
 		snprintf(fp->err, fp->errlen, "out of memory");
 	else
@@ -394,6 +406,11 @@ static int fp_not(struct fparse *fp, struct filter **out)
 	struct filter *f = NULL;
 	int ret = -1;
 
+	if (++fp->depth > FILTER_DEPTH_MAX) {
+		fp_fail(fp, fp->start, "the filter nests too deep: more than %d \"(\" or \"!\"",
+			FILTER_DEPTH_MAX);
+		goto out;
+	}
 	if (fp_is(fp, "!") || fp_is(fp, "not")) {
 		f = fnode_new(fp, FN_NOT);
 		if (!f || fp_next(fp) < 0 || fp_not(fp, &f->a) < 0)
@@ -420,6 +437,7 @@ static int fp_not(struct fparse *fp, struct filter **out)
 	f = NULL;
 	ret = 0;
 out:
+	fp->depth--;
 	filter_free(f);
 	return ret;
 }

@@ -1,17 +1,25 @@
 /* harness/grade.c — `wirelab grade LAB SUBMISSION... [--jobs N] [--out DIR]
- * [--shard K/N]`.
+ * [--shard K/N]`, and `wirelab gradebook merge|answers`.
  *
- * For each submission (a directory per student, graded in the order of the
- * students' names): a child process of its own (fork: no threads shared)
- * opens its own run registry, copies the submission into a temp dir of the
- * run, builds it in the sandbox, runs the lab with the lab's `role` program
- * replaced by the student's (wrapped in the sandbox), and scores each claim
- * with the lab's `points`. The child writes DIR/STUDENT/ (results.json,
- * report.txt, the capture, build.log, program.out) and a row the parent
- * joins into DIR/gradebook.csv and gradebook.json, in the same order
- * whatever --jobs is.
+ * Each submission (a directory per student, graded in the order of the
+ * students' names) is graded in a child process of its own (fork: no
+ * threads shared), which writes DIR/STUDENT/ (results.json, report.txt, the
+ * capture, row.tsv; for a program build.log and program.out too). The
+ * parent joins the rows into DIR/gradebook.csv and gradebook.json, in the
+ * same order whatever --jobs is; `gradebook merge` joins shards' rows the
+ * same way.
  *
- * The sandbox, for the build and for the program (see harness/GRADING.md):
+ * A program: the child opens its own run registry, copies the submission
+ * into a temp dir of the run, builds it in the sandbox, runs the lab with the
+ * lab's `role` program replaced by the student's (wrapped in the sandbox),
+ * and scores each claim with the lab's `points`.
+ *
+ * A capture with answers (the directory has an answers.txt): the capture is
+ * copied beside the report, must hold the lab's exchange (its stream and the
+ * `exchange` filters), and each answer is compared with what the lab's
+ * question reads off that capture. No student code runs.
+ *
+ * The sandbox, for the build and for the program (README.md, "The sandbox"):
  * a root shell puts itself into fresh cgroups (pids, memory, cpu: v1, hybrid
  * or v2, whatever the machine has), points its output at a capped file and
  * execs prlimit (RLIMIT_NPROC, AS, CPU, FSIZE, NOFILE, CORE) -> setpriv (a
@@ -43,7 +51,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "harness/answers.h"
 #include "harness/claim.h"
+#include "harness/filter.h"
 #include "harness/cli.h"
 #include "harness/json.h"
 #include "harness/report.h"
@@ -208,20 +218,16 @@ enum grade_cgroups grade_cgroups_detect(void)
 struct cgroups {
 	char path[MAX_CG][PATH_MAX];
 	size_t n;
-	int v2;		     /* index of the cgroup2 directory (cgroup.kill), or -1 */
-	char list[PATH_MAX]; /* the file that records them for the parent */
+	int v2; /* index of the cgroup2 directory (cgroup.kill), or -1 */
+	struct registry *reg;
 };
 
-/* Records the directory (so that the parent removes it if this process
- * dies), then creates it. */
+/* Records the directory in the run's registry (so that it is removed if
+ * this process dies: registry.h), then creates it. */
 static int cg_add(struct cgroups *cg, const char *dir, char *err, size_t errlen)
 {
-	FILE *f = fopen(cg->list, "a");
-
-	if (!f || fprintf(f, "%s\n", dir) < 0 || fclose(f)) {
-		snprintf(err, errlen, "cannot write %s: %s", cg->list, strerror(errno));
+	if (registry_add(cg->reg, err, errlen, "cgroup %s", dir))
 		return -1;
-	}
 	if (mkdir(dir, 0755) && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create cgroup %s: %s", dir, strerror(errno));
 		return -1;
@@ -282,82 +288,38 @@ static int cg_create(struct cgroups *cg, const char *name, char *err, size_t err
 	return 0;
 }
 
-static int cg_empty(const char *dir)
+/* How many processes the cgroups' memory limit killed (memory.events in
+ * cgroup2, memory.oom_control in v1: "oom_kill N"). */
+static long cg_oom_kills(const struct cgroups *cg)
 {
-	char p[PATH_MAX + 32], line[64];
-	FILE *f;
-	int empty = 1;
+	char p[PATH_MAX + 32], line[128];
+	long total = 0, n;
 
-	snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
-	f = fopen(p, "r");
-	if (!f)
-		return 1;
-	if (fgets(line, sizeof(line), f))
-		empty = 0;
-	fclose(f);
-	return empty;
-}
-
-/* Kills every process of one cgroup directory and removes it. cgroup.kill
- * where there is one (it catches racing forks); else SIGKILL to every pid
- * listed, again until none is left (pids.max bounds a fork bomb). */
-static void cg_kill_dir(const char *dir, int v2, int remove)
-{
-	char p[PATH_MAX + 32], line[64];
-
-	snprintf(p, sizeof(p), "%s/cgroup.kill", dir);
-	if (v2 && exists(p))
-		write_str(p, "1");
-	for (int i = 0; i < 400 && !cg_empty(dir); i++) {
+	for (size_t i = 0; i < cg->n; i++) {
 		FILE *f;
 
-		snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
-		f = fopen(p, "r");
-		while (f && fgets(line, sizeof(line), f)) {
-			pid_t pid = (pid_t)atol(line);
-
-			if (pid > 1)
-				kill(pid, SIGKILL);
-		}
-		if (f)
-			fclose(f);
-		usleep(5000);
+		snprintf(p, sizeof(p), "%s/%s", cg->path[i],
+			 (int)i == cg->v2 ? "memory.events" : "memory.oom_control");
+		if (!(f = fopen(p, "r")))
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "oom_kill %ld", &n) == 1)
+				total += n;
+		fclose(f);
 	}
-	for (int i = 0; remove && i < 200 && rmdir(dir) && errno == EBUSY; i++)
-		usleep(5000);
+	return total;
 }
 
 /* remove: and the directories go (the end of the submission). */
 static void cg_kill(struct cgroups *cg, int remove)
 {
+	/* The cgroup2 directory first: its cgroup.kill catches racing forks. */
 	if (cg->v2 >= 0)
-		cg_kill_dir(cg->path[cg->v2], 1, remove);
+		registry_cgroup_kill(cg->path[cg->v2], remove);
 	for (size_t i = 0; i < cg->n; i++)
 		if ((int)i != cg->v2)
-			cg_kill_dir(cg->path[i], 0, remove);
+			registry_cgroup_kill(cg->path[i], remove);
 }
-
-/* The parent, after a child ended: the cgroups it listed, whatever it left. */
-static void cg_clean_list(const char *list)
-{
-	char line[PATH_MAX];
-	FILE *f = fopen(list, "r");
-
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (exists(line))
-			cg_kill_dir(line,
-				    strstr(line, "/sys/fs/cgroup/unified/") ||
-					    grade_cgroups_detect() == GRADE_CG_V2,
-				    1);
-	}
-	fclose(f);
-	unlink(list);
-}
-
-/* ---- the sandbox ---- */
 
 struct sandbox {
 	unsigned uid;
@@ -470,18 +432,38 @@ struct sub {
 	int status;
 };
 
+/* What a gradebook lists: the claims a program is graded on (a lab with a
+ * role), then the questions a capture's answers are graded on. */
+static size_t nitems(const struct lab *lab)
+{
+	return (lab->role ? lab->nclaims : 0) + lab->nquestions;
+}
+
+static const struct lab_claim *item(const struct lab *lab, size_t i, int *question)
+{
+	size_t nc = lab->role ? lab->nclaims : 0;
+
+	*question = i >= nc;
+	return i < nc ? &lab->claims[i] : &lab->questions[i - nc];
+}
+
 /* What one student earned, for the row, results.json and the report. */
 struct graded {
 	char error[2048];	  /* why the submission did not run through, or "" */
-	struct claim_result *res; /* lab->nclaims, or NULL */
-	int *points;
+	int capture;		  /* a capture with answers, not a program */
+	struct claim_result *res; /* the claims (a program) or the questions (a capture) */
+	struct answers *ans;	  /* a capture's answers */
+	char notes[512];	  /* lines of the answers file not understood... */
+	/* per item (nitems): points earned, worth, verdict */
+	int *points, *maxes;
+	const char **verdicts;
 	int score, max;
 };
 
-static int points_of(const struct lab *lab, const char *claim)
+static int points_of(const struct lab *lab, const char *id)
 {
 	for (size_t i = 0; i < lab->npoints; i++)
-		if (!strcmp(lab->points[i].claim, claim))
+		if (!strcmp(lab->points[i].claim, id))
 			return lab->points[i].points;
 	return 0;
 }
@@ -489,6 +471,46 @@ static int points_of(const struct lab *lab, const char *claim)
 static const char *verdict_name(int v)
 {
 	return v == LAB_HOLDS ? "holds" : v == LAB_FAILS ? "fails" : "n/a";
+}
+
+/* Scores item i: a claim by its verdict, a question by the answer given. */
+static void score_item(const struct lab *lab, struct graded *g, size_t i)
+{
+	int q;
+	const struct lab_claim *c = item(lab, i, &q);
+	size_t k = g->capture ? i - (lab->role ? lab->nclaims : 0) : i;
+	int worth = points_of(lab, c->id);
+	const struct answer *a;
+
+	g->points[i] = 0;
+	g->maxes[i] = worth;
+	if (q != g->capture) { /* the other kind of submission's */
+		g->maxes[i] = 0;
+		g->verdicts[i] = q ? "not asked" : "not graded";
+		return;
+	}
+	if (!g->res) {
+		g->verdicts[i] = "not checked";
+		return;
+	}
+	if (!q) {
+		g->points[i] = grade_claim_points((int)g->res[k].verdict, (int)c->verdict, worth);
+		g->verdicts[i] = verdict_name(g->res[k].verdict);
+		return;
+	}
+	a = answers_get(g->ans, c->id);
+	if (g->res[k].verdict != LAB_HOLDS) {
+		/* The student's capture cannot show it: not counted either way. */
+		g->maxes[i] = 0;
+		g->verdicts[i] = "n/a";
+	} else if (!a) {
+		g->verdicts[i] = "unanswered";
+	} else if (answers_match(g->res[k].observed, a->value, c->tolerance)) {
+		g->points[i] = worth;
+		g->verdicts[i] = "right";
+	} else {
+		g->verdicts[i] = "wrong";
+	}
 }
 
 static void evidence_text(char *out, size_t len, const struct claim_result *c)
@@ -500,10 +522,46 @@ static void evidence_text(char *out, size_t len, const struct claim_result *c)
 		n += (size_t)snprintf(out + n, len - n, "%s%u", i ? "," : "", c->packets[i]);
 }
 
+/* results.json's text for item i of a graded submission. */
+static void item_output(FILE *o, const struct lab *lab, const struct graded *g, size_t i)
+{
+	int q;
+	const struct lab_claim *c = item(lab, i, &q);
+	const struct claim_result *r;
+	const struct answer *a;
+	char ev[1024];
+
+	if (!g->res) {
+		fprintf(o, "not checked: %s", g->error);
+		return;
+	}
+	r = &g->res[g->capture ? i - (lab->role ? lab->nclaims : 0) : i];
+	evidence_text(ev, sizeof(ev), r);
+	if (!q) {
+		fprintf(o, "verdict: %s (the lab expects %s)\nexpected: %s\nobserved: %s",
+			verdict_name(r->verdict), verdict_name(c->verdict),
+			r->expected ? r->expected : "", r->observed ? r->observed : "");
+	} else {
+		a = answers_get(g->ans, c->id);
+		fprintf(o, "question: %s\n", c->text);
+		if (a)
+			fprintf(o, "your answer: %s (answers.txt line %d)\n", a->value, a->line);
+		else
+			fprintf(o, "your answer: none (no line \"%s = ...\" in answers.txt)\n",
+				c->id);
+		fprintf(o, "%s: %s\nverdict: %s",
+			r->verdict == LAB_HOLDS ? "your capture shows" : "not counted",
+			r->observed ? r->observed : "", g->verdicts[i]);
+	}
+	if (ev[0])
+		fprintf(o, "\nevidence: packets %s", ev);
+}
+
 static void write_results(const char *dir, const char *student, const struct lab *lab,
 			  const struct graded *g, double seconds)
 {
-	char path[PATH_MAX + 32], ev[1024];
+	char path[PATH_MAX + 32];
+	size_t n = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/results.json", dir);
@@ -516,34 +574,34 @@ static void write_results(const char *dir, const char *student, const struct lab
 	json_cstr(f, lab->id);
 	fprintf(f, ", \"score\": %d, \"max_score\": %d, \"execution_time\": %.3f,\n \"output\": ",
 		g->score, g->max, seconds);
-	json_cstr(f, g->error[0] ? g->error : "ran to the end");
+	if (g->error[0] || !g->notes[0]) {
+		json_cstr(f, g->error[0] ? g->error : "ran to the end");
+	} else {
+		char msg[sizeof(g->notes) + 32];
+
+		snprintf(msg, sizeof(msg), "graded; %s", g->notes);
+		json_cstr(f, msg);
+	}
 	fprintf(f, ",\n \"tests\": [");
-	for (size_t i = 0; i < lab->nclaims; i++) {
-		const struct lab_claim *c = &lab->claims[i];
+	for (size_t i = 0; i < nitems(lab); i++) {
+		int q;
+		const struct lab_claim *c = item(lab, i, &q);
 		char *out = NULL;
 		size_t olen = 0;
-		FILE *o = open_memstream(&out, &olen);
+		FILE *o;
 
+		if (q != g->capture)
+			continue;
+		o = open_memstream(&out, &olen);
 		if (!o)
 			continue;
-		if (g->res) {
-			const struct claim_result *r = &g->res[i];
-
-			evidence_text(ev, sizeof(ev), r);
-			fprintf(o, "verdict: %s (the lab expects %s)\nexpected: %s\nobserved: %s",
-				verdict_name(r->verdict), verdict_name(c->verdict),
-				r->expected ? r->expected : "", r->observed ? r->observed : "");
-			if (ev[0])
-				fprintf(o, "\nevidence: packets %s", ev);
-		} else {
-			fprintf(o, "not checked: %s", g->error);
-		}
+		item_output(o, lab, g, i);
 		fclose(o);
-		fprintf(f, "%s\n  {\"name\": ", i ? "," : "");
+		fprintf(f, "%s\n  {\"name\": ", n++ ? "," : "");
 		json_cstr(f, c->id);
-		fprintf(f, ", \"score\": %d, \"max_score\": %d, \"verdict\": ",
-			g->points ? g->points[i] : 0, points_of(lab, c->id));
-		json_cstr(f, g->res ? verdict_name(g->res[i].verdict) : "not checked");
+		fprintf(f, ", \"score\": %d, \"max_score\": %d, \"verdict\": ", g->points[i],
+			g->maxes[i]);
+		json_cstr(f, g->verdicts[i]);
 		fprintf(f, ", \"output\": ");
 		json_cstr(f, out);
 		fputc('}', f);
@@ -553,24 +611,25 @@ static void write_results(const char *dir, const char *student, const struct lab
 	fclose(f);
 }
 
-/* The row the parent joins into the gradebook: "error" line, then one
- * "points<TAB>verdict" line per claim. */
+/* The row the gradebook is joined from (by grade, or gradebook merge):
+ * "wirelab-row LAB", the error line, then "points<TAB>max<TAB>verdict" per
+ * item. It stays in the student's directory. */
 static void write_row(const char *dir, const struct lab *lab, const struct graded *g)
 {
 	char path[PATH_MAX + 32], tmp[PATH_MAX + 32], e[sizeof(g->error)];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/.row", dir);
+	snprintf(path, sizeof(path), "%s/row.tsv", dir);
 	snprintf(tmp, sizeof(tmp), "%s/.row.tmp", dir);
 	f = fopen(tmp, "w");
 	if (!f)
 		return;
 	snprintf(e, sizeof(e), "%s", g->error);
 	one_line(e);
-	fprintf(f, "%s\n", e);
-	for (size_t i = 0; i < lab->nclaims; i++)
-		fprintf(f, "%d\t%s\n", g->points ? g->points[i] : 0,
-			g->res ? verdict_name(g->res[i].verdict) : "not checked");
+	fprintf(f, "wirelab-row %s\n%s\n", lab->id, e);
+	for (size_t i = 0; i < nitems(lab); i++)
+		fprintf(f, "%d\t%d\t%s\n", g->points ? g->points[i] : 0, g->maxes ? g->maxes[i] : 0,
+			g->verdicts ? g->verdicts[i] : "not checked");
 	if (fclose(f) == 0)
 		rename(tmp, path);
 }
@@ -701,6 +760,369 @@ static int put_in_role(struct lab *lab, const struct sandbox *sb, const char *ou
 	return 0;
 }
 
+/* ---- a capture with answers ---- */
+
+#define ANSWERS_MAX (64u << 10)
+#define CAPTURE_MAX (1ull << 30)
+
+/* Opens a regular file of the submission, never through a symlink (the
+ * grader is root: a link to /etc/shadow must not be read). */
+static int open_sub_file(const char *dir, const char *name, struct stat *st)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd;
+
+	if (dfd < 0)
+		return -1;
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	close(dfd);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) || !S_ISREG(st->st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+/* A submission with an answers.txt is a capture with answers. */
+static int is_capture_sub(const char *dir)
+{
+	char p[PATH_MAX + 16];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/answers.txt", dir);
+	return !lstat(p, &st);
+}
+
+static int has_ext(const char *name, const char *ext)
+{
+	size_t n = strlen(name), e = strlen(ext);
+
+	return n > e && !strcmp(name + n - e, ext);
+}
+
+/* The capture of a submission: capture.pcap(ng), else its only .pcap,
+ * .pcapng or .cap file. */
+static int find_capture(const char *dir, char *name, size_t len, struct graded *g)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0, named = 0;
+
+	if (!d) {
+		gerr(g, "grader: cannot read the submission %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		int cap = has_ext(de->d_name, ".pcap") || has_ext(de->d_name, ".pcapng") ||
+			  has_ext(de->d_name, ".cap");
+		int is_named = !strcmp(de->d_name, "capture.pcap") ||
+			       !strcmp(de->d_name, "capture.pcapng");
+
+		if (!cap)
+			continue;
+		n++;
+		if (named)
+			continue;
+		if (is_named || n == 1)
+			snprintf(name, len, "%s", de->d_name);
+		named = is_named;
+	}
+	closedir(d);
+	if (!n) {
+		gerr(g, "no capture in the submission: a capture with answers needs a "
+			"capture.pcap (or .pcapng) beside answers.txt");
+		return -1;
+	}
+	if (n > 1 && !named) {
+		gerr(g, "%d captures in the submission: name the one to grade capture.pcap", n);
+		return -1;
+	}
+	return 0;
+}
+
+/* Copies the student's capture into their output dir: what is graded is
+ * that copy, which the student can no longer change. */
+static int copy_capture(const char *dir, const char *name, const char *to, struct graded *g)
+{
+	struct stat st;
+	int in = open_sub_file(dir, name, &st), out;
+	char buf[65536];
+	ssize_t r = 0;
+
+	if (in < 0) {
+		gerr(g, "%s: cannot read it (a regular file, not a link): %s", name,
+		     strerror(errno));
+		return -1;
+	}
+	if ((unsigned long long)st.st_size > CAPTURE_MAX) {
+		close(in);
+		gerr(g, "%s: %lld bytes: over the %llu MiB a graded capture may hold", name,
+		     (long long)st.st_size, CAPTURE_MAX >> 20);
+		return -1;
+	}
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0) {
+		close(in);
+		gerr(g, "grader: cannot write %s: %s", to, strerror(errno));
+		return -1;
+	}
+	while ((r = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)r) != r) {
+			r = -1;
+			break;
+		}
+	close(in);
+	if (close(out) || r < 0) {
+		gerr(g, "grader: cannot copy %s to %s", name, to);
+		return -1;
+	}
+	return 0;
+}
+
+static int read_answers(const char *dir, struct graded *g)
+{
+	struct stat st;
+	int fd = open_sub_file(dir, "answers.txt", &st);
+	char *buf, e[256];
+	ssize_t r;
+
+	if (fd < 0) {
+		gerr(g, "answers.txt: cannot read it (a regular file, not a link): %s",
+		     strerror(errno));
+		return -1;
+	}
+	if ((unsigned long long)st.st_size > ANSWERS_MAX) {
+		close(fd);
+		gerr(g, "answers.txt: %lld bytes: an answers file is at most %u KiB",
+		     (long long)st.st_size, ANSWERS_MAX >> 10);
+		return -1;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	r = buf ? read(fd, buf, (size_t)st.st_size) : -1;
+	close(fd);
+	if (r < 0 || answers_parse("answers.txt", buf, (size_t)r, &g->ans, e, sizeof(e))) {
+		free(buf);
+		gerr(g, "answers.txt: %s", r < 0 ? "cannot read it" : e);
+		return -1;
+	}
+	free(buf);
+	return 0;
+}
+
+/* Notes what the answers file says that grading did not use. */
+static void answer_notes(const struct lab *lab, struct graded *g)
+{
+	size_t n = 0, unknown = 0;
+
+	if (g->ans->bad)
+		n += (size_t)snprintf(g->notes + n, sizeof(g->notes) - n,
+				      "%u line%s of answers.txt not understood (first: %s)",
+				      g->ans->bad, g->ans->bad == 1 ? "" : "s", g->ans->first);
+	for (size_t k = 0; k < g->ans->n && n < sizeof(g->notes); k++) {
+		size_t q;
+
+		for (q = 0; q < lab->nquestions; q++)
+			if (!strcmp(lab->questions[q].id, g->ans->a[k].id))
+				break;
+		if (q < lab->nquestions || unknown++)
+			continue;
+		n += (size_t)snprintf(g->notes + n, sizeof(g->notes) - n,
+				      "%sanswers.txt:%d: lab %s has no question %s", n ? "; " : "",
+				      g->ans->a[k].line, lab->id, g->ans->a[k].id);
+	}
+}
+
+/* The capture holds this lab's exchange: its stream was found (trace_load)
+ * and every `exchange` filter matches a packet of it. */
+static int check_exchange(const struct lab *lab, const struct trace *tr, const char *name,
+			  struct graded *g)
+{
+	for (size_t k = 0; k < lab->nexchanges; k++) {
+		size_t i;
+
+		for (i = 0; i < tr->npkts; i++)
+			if (filter_match(lab->exchanges[k].filter, &tr->pkts[i]))
+				break;
+		if (i == tr->npkts) {
+			gerr(g,
+			     "%s: not this lab's exchange: no packet of its stream (tcp.stream "
+			     "eq %d) matches \"%s\" (%s:%d)",
+			     name, tr->stream, lab->exchanges[k].text, lab->path,
+			     lab->exchanges[k].line);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Grades a capture with answers: the capture must hold this lab's exchange;
+ * each answer is checked against what the student's own capture shows. The
+ * lab's claims are checked on it too, for the report (not for points). */
+static void grade_capture(const struct lab *lab, const struct sub *s, const char *outdir,
+			  struct graded *g, struct lab_outcome *oc)
+{
+	char name[256], e[1024];
+	size_t plen;
+
+	g->capture = 1;
+	if (!lab->nquestions) {
+		gerr(g,
+		     "lab %s asks no questions: it grades programs, not captures with answers "
+		     "(this submission has answers.txt)",
+		     lab->id);
+		return;
+	}
+	if (find_capture(s->src, name, sizeof(name), g) || read_answers(s->src, g))
+		return;
+	answer_notes(lab, g);
+	snprintf(oc->pcap, sizeof(oc->pcap), "%s/%s", outdir,
+		 has_ext(name, ".pcapng") ? "capture.pcapng" : "capture.pcap");
+	if (copy_capture(s->src, name, oc->pcap, g))
+		return;
+	if (trace_load(oc->pcap, lab->kind, -1, &oc->tr, e, sizeof(e))) {
+		/* e names our copy: the student knows the file by its own name. */
+		plen = strlen(oc->pcap);
+		gerr(g, "%s%s: not this lab's exchange", name,
+		     strncmp(e, oc->pcap, plen) ? "" : e + plen);
+		return;
+	}
+	if (check_exchange(lab, oc->tr, name, g))
+		return;
+	if (claim_eval_questions(lab, oc->tr, &g->res, e, sizeof(e))) {
+		gerr(g, "grader: %s", e);
+		return;
+	}
+	if (claim_eval_all(lab, oc->tr, &oc->res, e, sizeof(e)))
+		oc->res = NULL; /* the report then goes without the claims */
+}
+
+/* ---- a program ---- */
+
+/* Builds the student's program and runs the lab with it in its role. */
+static void grade_program(struct lab *lab, const struct sub *s, const char *outdir,
+			  struct graded *g, struct lab_outcome *oc, struct registry **reg,
+			  struct sandbox *sb)
+{
+	struct run_opts o = { NULL, NULL, NULL, 0 };
+	char e[1024], cgname[64], ptail[PROGRAM_TAIL], p[PATH_MAX + 32];
+	unsigned id;
+	long oom;
+
+	if (!lab->role) {
+		gerr(g,
+		     "no answers.txt: lab %s grades a capture with answers (a capture.pcap and "
+		     "an answers.txt), not a program",
+		     lab->id);
+		return;
+	}
+	if (registry_open(reg, e, sizeof(e))) {
+		gerr(g, "grader: %s", e);
+		return;
+	}
+	if (sscanf(registry_run_id(*reg) + 2, "%x", &id) != 1)
+		id = (unsigned)getpid() & 0xffff;
+	sb->uid = UID_BASE + (id & 0xffff);
+	snprintf(cgname, sizeof(cgname), "wirelab-%s", registry_run_id(*reg));
+	sb->cg.reg = *reg;
+	if (cg_create(&sb->cg, cgname, e, sizeof(e))) {
+		gerr(g, "grader: %s", e);
+		return;
+	}
+	if (copy_submission(*reg, sb, s->src, g) || build_submission(sb, lab, outdir, g) ||
+	    put_in_role(lab, sb, outdir, g))
+		return;
+	o.out_dir = outdir;
+	oc->lab = lab;
+	run_one(*reg, &o, oc);
+	oom = cg_oom_kills(&sb->cg);
+	cg_kill(&sb->cg, 0);
+	snprintf(p, sizeof(p), "%s/program.out", outdir);
+	tail_text(p, ptail, sizeof(ptail));
+	if (oc->code != EXIT_HOLDS) {
+		struct stat st;
+		char *sh = strstr(oc->error, "'/bin/sh'");
+
+		if (sh) /* the sandbox's shell is the student's program */
+			memcpy(sh, "(student)", 9);
+		if (!stat(p, &st) && st.st_size >= (off_t)RUN_FSIZE)
+			snprintf(ptail, sizeof(ptail),
+				 "(its output reached the cap of %u bytes: "
+				 "killed by SIGXFSZ)",
+				 RUN_FSIZE);
+		if (oom > 0)
+			gerr(g,
+			     "%s; the sandbox's memory limit of %llu MiB killed %ld process%s "
+			     "(oom_kill)",
+			     oc->error, CG_MEM >> 20, oom, oom == 1 ? "" : "es");
+		gerr(g, "%s%s%s", oc->error, ptail[0] ? "; the program's last output: " : "",
+		     ptail);
+		/* The programs stopped early, yet the capture shows what the
+		 * student's program did until then: check it. */
+		if (!oc->res && !stat(oc->pcap, &st) && st.st_size > 24 &&
+		    !trace_load(oc->pcap, lab->kind, -1, &oc->tr, e, sizeof(e)) &&
+		    claim_eval_all(lab, oc->tr, &oc->res, e, sizeof(e))) {
+			claim_results_free(oc->res, lab->nclaims);
+			oc->res = NULL;
+		}
+	}
+	g->res = oc->res;
+	oc->res = NULL;
+}
+
+/* report.txt: the score, each question's answer (a capture), then the lab's
+ * report of the claims. */
+static void write_report(const char *outdir, const char *student, const struct lab *lab,
+			 const struct graded *g, const struct lab_outcome *oc, double seconds)
+{
+	struct lab_report rep;
+	char p[PATH_MAX + 32];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/report.txt", outdir);
+	f = fopen(p, "w");
+	if (!f)
+		return;
+	fprintf(f, "student %s: %d/%d\n", student, g->score, g->max);
+	memset(&rep, 0, sizeof(rep));
+	rep.lab = lab;
+	rep.lab_id = lab->id;
+	rep.tr = oc->tr;
+	rep.res = g->capture ? oc->res : g->res;
+	rep.nres = rep.res ? lab->nclaims : 0;
+	rep.capture = oc->pcap[0] ? oc->pcap : NULL;
+	rep.error = g->error[0] ? g->error : NULL;
+	rep.notes = oc->notes[0] ? oc->notes : NULL;
+	rep.seconds = seconds;
+	rep.strict = 1;
+	if (g->capture && g->res) {
+		for (size_t i = 0; i < nitems(lab); i++) {
+			int q;
+			const struct lab_claim *c = item(lab, i, &q);
+			char *out = NULL, *save = NULL;
+			size_t olen = 0;
+			FILE *o;
+
+			if (!q || !(o = open_memstream(&out, &olen)))
+				continue;
+			item_output(o, lab, g, i);
+			fclose(o);
+			fprintf(f, "\n%s (%d/%d)\n", c->id, g->points[i], g->maxes[i]);
+			for (char *l = strtok_r(out, "\n", &save); l;
+			     l = strtok_r(NULL, "\n", &save))
+				fprintf(f, "  %s\n", l);
+			free(out);
+		}
+		if (g->notes[0])
+			fprintf(f, "\nnote: %s\n", g->notes);
+		fprintf(f, "\nThe lab's claims on this capture (not graded):\n");
+		rep.strict = 0;
+	}
+	report_text(f, &rep, 0);
+	fclose(f);
+}
+
 /* Grades one submission; runs in a child of its own. Never returns. */
 static void grade_child(const char *lab_id, const struct sub *s, const char *out_root)
 {
@@ -709,10 +1131,9 @@ static void grade_child(const char *lab_id, const struct sub *s, const char *out
 	struct sandbox sb;
 	struct graded g;
 	struct lab_outcome oc;
-	struct run_opts o = { NULL, NULL, NULL, 0 };
-	char outdir[PATH_MAX], e[1024], cgname[64], ptail[PROGRAM_TAIL], p[PATH_MAX + 32];
+	char outdir[PATH_MAX], e[1024];
 	double t0 = now_s();
-	unsigned id;
+	size_t n;
 
 	signal(SIGINT, SIG_IGN); /* the parent stops the children */
 	signal(SIGTERM, SIG_IGN);
@@ -724,94 +1145,31 @@ static void grade_child(const char *lab_id, const struct sub *s, const char *out
 	memset(&g, 0, sizeof(g));
 	memset(&sb, 0, sizeof(sb));
 	memset(&oc, 0, sizeof(oc));
+	sb.cg.v2 = -1;
 	snprintf(outdir, sizeof(outdir), "%s/%s", out_root, s->name);
-	snprintf(sb.cg.list, sizeof(sb.cg.list), "%s/.cgroups", outdir);
 	if (cli_load_lab(lab_id, &lab, e, sizeof(e))) {
 		gerr(&g, "grader: %s", e);
 		goto done;
 	}
-	if (registry_open(&reg, e, sizeof(e))) {
-		gerr(&g, "grader: %s", e);
-		goto done;
+	if (is_capture_sub(s->src))
+		grade_capture(lab, s, outdir, &g, &oc);
+	else
+		grade_program(lab, s, outdir, &g, &oc, &reg, &sb);
+	n = nitems(lab);
+	g.points = calloc(n + 1, sizeof(*g.points));
+	g.maxes = calloc(n + 1, sizeof(*g.maxes));
+	g.verdicts = calloc(n + 1, sizeof(*g.verdicts));
+	if (!g.points || !g.maxes || !g.verdicts)
+		goto done; /* no row: the parent grades it "ended without a result" */
+	for (size_t i = 0; i < n; i++) {
+		score_item(lab, &g, i);
+		g.score += g.points[i];
+		g.max += g.maxes[i];
 	}
-	if (sscanf(registry_run_id(reg) + 2, "%x", &id) != 1)
-		id = (unsigned)getpid() & 0xffff;
-	sb.uid = UID_BASE + (id & 0xffff);
-	snprintf(cgname, sizeof(cgname), "wirelab-%s", registry_run_id(reg));
-	if (cg_create(&sb.cg, cgname, e, sizeof(e))) {
-		gerr(&g, "grader: %s", e);
-		goto done;
-	}
-	if (copy_submission(reg, &sb, s->src, &g) || build_submission(&sb, lab, outdir, &g) ||
-	    put_in_role(lab, &sb, outdir, &g))
-		goto done;
-	o.out_dir = outdir;
-	oc.lab = lab;
-	run_one(reg, &o, &oc);
-	cg_kill(&sb.cg, 0);
-	snprintf(p, sizeof(p), "%s/program.out", outdir);
-	tail_text(p, ptail, sizeof(ptail));
-	if (oc.code != EXIT_HOLDS) {
-		struct stat st;
-		char *sh = strstr(oc.error, "'/bin/sh'");
-
-		if (sh) /* the sandbox's shell is the student's program */
-			memcpy(sh, "(student)", 9);
-		if (!stat(p, &st) && st.st_size >= (off_t)RUN_FSIZE)
-			snprintf(ptail, sizeof(ptail),
-				 "(its output reached the cap of %u bytes: "
-				 "killed by SIGXFSZ)",
-				 RUN_FSIZE);
-		gerr(&g, "%s%s%s", oc.error, ptail[0] ? "; the program's last output: " : "",
-		     ptail);
-		/* The programs stopped early, yet the capture shows what the
-		 * student's program did until then: check it. */
-		if (!oc.res && !stat(oc.pcap, &st) && st.st_size > 24 &&
-		    !trace_load(oc.pcap, lab->kind, -1, &oc.tr, e, sizeof(e)) &&
-		    claim_eval_all(lab, oc.tr, &oc.res, e, sizeof(e))) {
-			claim_results_free(oc.res, lab->nclaims);
-			oc.res = NULL;
-		}
-	}
-	g.res = oc.res;
+	write_results(outdir, s->name, lab, &g, now_s() - t0);
+	write_report(outdir, s->name, lab, &g, &oc, now_s() - t0);
+	write_row(outdir, lab, &g);
 done:
-	if (lab) {
-		g.points = calloc(lab->nclaims ? lab->nclaims : 1, sizeof(int));
-		for (size_t i = 0; i < lab->nclaims; i++) {
-			int max = points_of(lab, lab->claims[i].id);
-
-			g.max += max;
-			if (g.res && g.points) {
-				g.points[i] = grade_claim_points((int)g.res[i].verdict,
-								 (int)lab->claims[i].verdict, max);
-				g.score += g.points[i];
-			}
-		}
-		write_results(outdir, s->name, lab, &g, now_s() - t0);
-		if (lab) {
-			struct lab_report rep;
-			FILE *f;
-
-			snprintf(p, sizeof(p), "%s/report.txt", outdir);
-			memset(&rep, 0, sizeof(rep));
-			rep.lab = lab;
-			rep.lab_id = lab->id;
-			rep.tr = oc.tr;
-			rep.res = g.res;
-			rep.nres = g.res ? lab->nclaims : 0;
-			rep.capture = oc.pcap[0] ? oc.pcap : NULL;
-			rep.error = g.error[0] ? g.error : NULL;
-			rep.notes = oc.notes[0] ? oc.notes : NULL;
-			rep.seconds = now_s() - t0;
-			rep.strict = 1;
-			if ((f = fopen(p, "w"))) {
-				fprintf(f, "student %s: %d/%d\n", s->name, g.score, g.max);
-				report_text(f, &rep, 0);
-				fclose(f);
-			}
-		}
-		write_row(outdir, lab, &g);
-	}
 	cg_kill(&sb.cg, 1);
 	for (int i = 0; i < 400; i++) { /* every orphan reaped, then none left */
 		pid_t r = waitpid(-1, NULL, WNOHANG);
@@ -823,10 +1181,15 @@ done:
 	}
 	if (sb.copy[0])
 		rm_tree(sb.copy);
-	if (oc.lab)
+	if (lab) {
+		claim_results_free(g.res, g.capture ? lab->nquestions : lab->nclaims);
 		claim_results_free(oc.res, lab->nclaims);
+	}
+	answers_free(g.ans);
 	trace_free(oc.tr);
 	free(g.points);
+	free(g.maxes);
+	free(g.verdicts);
 	lab_free(lab);
 	registry_close(reg);
 	fflush(NULL);
@@ -878,16 +1241,107 @@ static void csv_field(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* Joins the children's rows, in the students' order. */
-static int write_gradebook(const char *out, const struct lab *lab, const struct sub *subs, size_t n,
+/* A row of the gradebook, as row.tsv holds it. */
+struct row {
+	char error[2048];
+	int score, max;
+	int *points, *maxes;
+	char (*verdicts)[32];
+};
+
+/* Reads DIR/STUDENT/row.tsv, written for lab; -1 with err if it is not one. */
+static int read_row(const char *dir, const char *student, const struct lab *lab, struct row *r,
+		    char *err, size_t errlen)
+{
+	char path[PATH_MAX + 300], line[4096], want[300];
+	size_t n = nitems(lab), i = 0;
+	FILE *f;
+
+	memset(r, 0, sizeof(*r));
+	r->points = calloc(n + 1, sizeof(*r->points));
+	r->maxes = calloc(n + 1, sizeof(*r->maxes));
+	r->verdicts = calloc(n + 1, sizeof(*r->verdicts));
+	if (!r->points || !r->maxes || !r->verdicts) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s/row.tsv", dir, student);
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	snprintf(want, sizeof(want), "wirelab-row %s\n", lab->id);
+	if (!fgets(line, sizeof(line), f) || strcmp(line, want) ||
+	    !fgets(r->error, sizeof(r->error), f)) {
+		fclose(f);
+		snprintf(err, errlen, "%s: not a row of lab %s", path, lab->id);
+		return -1;
+	}
+	r->error[strcspn(r->error, "\n")] = '\0';
+	for (; i < n && fgets(line, sizeof(line), f); i++) {
+		if (sscanf(line, "%d\t%d\t%31[^\n]", &r->points[i], &r->maxes[i], r->verdicts[i]) !=
+		    3)
+			break;
+		r->score += r->points[i];
+		r->max += r->maxes[i];
+	}
+	fclose(f);
+	if (i < n) {
+		snprintf(err, errlen, "%s:%zu: expected POINTS<TAB>MAX<TAB>VERDICT for %s", path,
+			 i + 3, item(lab, i, &(int){ 0 })->id);
+		return -1;
+	}
+	return 0;
+}
+
+static void row_free(struct row *r)
+{
+	free(r->points);
+	free(r->maxes);
+	free(r->verdicts);
+}
+
+/* A row's claims or questions, those of its kind of submission. */
+static void json_items(FILE *js, const struct lab *lab, const struct row *r, int questions)
+{
+	int first = 1;
+
+	for (size_t c = 0; c < nitems(lab); c++) {
+		int q;
+		const struct lab_claim *it = item(lab, c, &q);
+
+		if (q != questions || !strcmp(r->verdicts[c], "not asked") ||
+		    !strcmp(r->verdicts[c], "not graded"))
+			continue;
+		fprintf(js, "%s", first ? "" : ", ");
+		first = 0;
+		json_cstr(js, it->id);
+		fprintf(js, ": {\"points\": %d, \"max\": %d, \"verdict\": ", r->points[c],
+			r->maxes[c]);
+		json_cstr(js, r->verdicts[c][0] ? r->verdicts[c] : "not checked");
+		fputc('}', js);
+	}
+}
+
+/* Joins the students' rows (DIR/STUDENT/row.tsv) into DIR/gradebook.csv and
+ * gradebook.json, in the order of names[]: `grade` and `gradebook merge`. */
+static int write_gradebook(const char *out, const struct lab *lab, char (*names)[256], size_t n,
 			   char *err, size_t errlen)
 {
-	char path[PATH_MAX + 32], line[4096];
+	char path[PATH_MAX + 32];
 	FILE *csv, *js;
 	int max = 0;
 
-	for (size_t i = 0; i < lab->npoints; i++)
-		max += lab->points[i].points;
+	/* The lab's max: its claims' points (a lab with a role), else its
+	 * questions'; each row has its own. */
+	for (size_t i = 0; i < nitems(lab); i++) {
+		int q;
+		const struct lab_claim *c = item(lab, i, &q);
+
+		if (q == !lab->role)
+			max += points_of(lab, c->id);
+	}
 	snprintf(path, sizeof(path), "%s/gradebook.csv", out);
 	csv = fopen(path, "w");
 	snprintf(path, sizeof(path), "%s/gradebook.json", out);
@@ -901,70 +1355,56 @@ static int write_gradebook(const char *out, const struct lab *lab, const struct 
 		return -1;
 	}
 	fprintf(csv, "student,score,max_score");
-	for (size_t c = 0; c < lab->nclaims; c++)
-		if (points_of(lab, lab->claims[c].id))
-			fprintf(csv, ",%s", lab->claims[c].id);
+	for (size_t c = 0; c < nitems(lab); c++) {
+		int q;
+		const char *id = item(lab, c, &q)->id;
+
+		if (points_of(lab, id))
+			fprintf(csv, ",%s", id);
+	}
 	fprintf(csv, ",error\n");
 	fprintf(js, "{\"lab\": ");
 	json_cstr(js, lab->id);
 	fprintf(js, ", \"max_score\": %d, \"students\": [", max);
 	for (size_t i = 0; i < n; i++) {
-		char error[2048] = "", verdict[32];
-		int *pts = calloc(lab->nclaims + 1, sizeof(int)), score = 0;
-		char(*verd)[32] = calloc(lab->nclaims + 1, sizeof(*verd));
-		FILE *f;
+		struct row r;
 
-		if (!pts || !verd) {
-			free(pts);
-			free(verd);
+		if (read_row(out, names[i], lab, &r, err, errlen)) {
+			row_free(&r);
 			fclose(csv);
 			fclose(js);
-			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-		snprintf(path, sizeof(path), "%s/%s/.row", out, subs[i].name);
-		f = fopen(path, "r");
-		if (!f || !fgets(error, sizeof(error), f)) {
-			if (WIFSIGNALED(subs[i].status))
-				snprintf(error, sizeof(error),
-					 "grader: the grading process died (signal %d)",
-					 WTERMSIG(subs[i].status));
+		fprintf(csv, "%s,%d,%d", names[i], r.score, r.max);
+		for (size_t c = 0; c < nitems(lab); c++) {
+			int q;
+
+			if (!points_of(lab, item(lab, c, &q)->id))
+				continue;
+			if (!strcmp(r.verdicts[c], "not asked") ||
+			    !strcmp(r.verdicts[c], "not graded"))
+				fputc(',', csv); /* the other kind of submission's */
 			else
-				snprintf(error, sizeof(error),
-					 "grader: the grading process ended without a result");
+				fprintf(csv, ",%d", r.points[c]);
 		}
-		error[strcspn(error, "\n")] = '\0';
-		for (size_t c = 0; f && c < lab->nclaims && fgets(line, sizeof(line), f); c++) {
-			if (sscanf(line, "%d\t%31[^\n]", &pts[c], verdict) == 2)
-				snprintf(verd[c], sizeof(verd[c]), "%s", verdict);
-			score += pts[c];
-		}
-		if (f)
-			fclose(f);
-		unlink(path);
-		fprintf(csv, "%s,%d,%d", subs[i].name, score, max);
-		for (size_t c = 0; c < lab->nclaims; c++)
-			if (points_of(lab, lab->claims[c].id))
-				fprintf(csv, ",%d", pts[c]);
 		fputc(',', csv);
-		csv_field(csv, error);
+		csv_field(csv, r.error);
 		fputc('\n', csv);
 		fprintf(js, "%s\n  {\"student\": ", i ? "," : "");
-		json_cstr(js, subs[i].name);
-		fprintf(js, ", \"score\": %d, \"max_score\": %d, \"error\": ", score, max);
-		json_cstr(js, error[0] ? error : NULL);
+		json_cstr(js, names[i]);
+		fprintf(js, ", \"score\": %d, \"max_score\": %d, \"error\": ", r.score, r.max);
+		json_cstr(js, r.error[0] ? r.error : NULL);
 		fprintf(js, ", \"claims\": {");
-		for (size_t c = 0; c < lab->nclaims; c++) {
-			fprintf(js, "%s", c ? ", " : "");
-			json_cstr(js, lab->claims[c].id);
-			fprintf(js, ": {\"points\": %d, \"max\": %d, \"verdict\": ", pts[c],
-				points_of(lab, lab->claims[c].id));
-			json_cstr(js, verd[c][0] ? verd[c] : "not checked");
-			fputc('}', js);
+		if (lab->role)
+			json_items(js, lab, &r, 0);
+		fprintf(js, "}");
+		if (lab->nquestions) {
+			fprintf(js, ", \"questions\": {");
+			json_items(js, lab, &r, 1);
+			fprintf(js, "}");
 		}
-		fprintf(js, "}}");
-		free(pts);
-		free(verd);
+		fprintf(js, "}");
+		row_free(&r);
 	}
 	fprintf(js, "\n]}\n");
 	if (fclose(csv) | fclose(js)) {
@@ -974,17 +1414,35 @@ static int write_gradebook(const char *out, const struct lab *lab, const struct 
 	return 0;
 }
 
-static void reap(struct sub *s, int st, const char *out)
+/* A child that ended without writing its row: one that says why. */
+static void fallback_row(const char *out, const struct sub *s, const struct lab *lab)
 {
-	char list[PATH_MAX + 32], e[256];
+	char path[PATH_MAX + 300];
+	struct graded g;
+
+	snprintf(path, sizeof(path), "%s/%s/row.tsv", out, s->name);
+	if (!access(path, F_OK))
+		return;
+	memset(&g, 0, sizeof(g));
+	if (WIFSIGNALED(s->status))
+		gerr(&g, "grader: the grading process died (signal %d)", WTERMSIG(s->status));
+	else
+		gerr(&g, "grader: the grading process ended without a result");
+	snprintf(path, sizeof(path), "%s/%s", out, s->name);
+	write_row(path, lab, &g);
+}
+
+static void reap(struct sub *s, int st, const char *out, const struct lab *lab)
+{
+	char e[256];
 
 	s->status = st;
 	s->pid = 0;
-	snprintf(list, sizeof(list), "%s/%s/.cgroups", out, s->name);
-	cg_clean_list(list);
-	/* A child that died leaves a dead run: undo it now. */
+	/* A child that died leaves a dead run (its namespaces, its sandbox's
+	 * cgroups): undo it now. */
 	if (WIFSIGNALED(st) && registry_clean_unkept(NULL, NULL, e, sizeof(e)) < 0)
 		fprintf(stderr, "wirelab: clean-up: %s\n", e);
+	fallback_row(out, s, lab);
 }
 
 int cmd_grade(int argc, char **argv)
@@ -1005,6 +1463,7 @@ int cmd_grade(int argc, char **argv)
 	long jobs = 1;
 	int c, ret = EXIT_INPUT, sup = -1;
 	double limit_s;
+	char(*names)[256] = NULL;
 
 	while ((c = getopt_long(argc, argv, "o:j:s:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -1043,9 +1502,10 @@ int cmd_grade(int argc, char **argv)
 		fprintf(stderr, "wirelab: %s\n", err);
 		return EXIT_INPUT;
 	}
-	if (!lab->role) {
+	if (!lab->role && !lab->nquestions) {
 		fprintf(stderr,
-			"wirelab: %s: the lab has no role statement: it grades no submission\n",
+			"wirelab: %s: the lab has no role and no question statement: it grades no "
+			"submission\n",
 			lab->path);
 		goto out;
 	}
@@ -1081,13 +1541,13 @@ int cmd_grade(int argc, char **argv)
 	for (size_t i = 0; i < nall; i++)
 		if (i % shard_n == shard_k - 1)
 			subs[nsubs++] = subs[i];
-	if (geteuid() != 0) {
+	if (lab->role && geteuid() != 0) {
 		fprintf(stderr, "wirelab: grade needs root (namespaces, the sandbox's uids): "
 				"sudo wirelab grade ...\n");
 		ret = EXIT_ENV;
 		goto out;
 	}
-	for (size_t i = 0; i < sizeof(sandbox_tools) / sizeof(sandbox_tools[0]); i++)
+	for (size_t i = 0; lab->role && i < sizeof(sandbox_tools) / sizeof(sandbox_tools[0]); i++)
 		if (access(sandbox_tools[i], X_OK)) {
 			fprintf(stderr,
 				"wirelab: %s is missing: the sandbox needs bubblewrap and "
@@ -1110,8 +1570,9 @@ int cmd_grade(int argc, char **argv)
 			goto out;
 		}
 	}
-	sup = supervisor_start(err, sizeof(err));
-	if (sup < 0) {
+	if (lab->role) /* a program's lab; a capture's makes nothing to clean */
+		sup = supervisor_start(err, sizeof(err));
+	if (lab->role && sup < 0) {
 		fprintf(stderr, "wirelab: %s\n", err);
 		ret = EXIT_ENV;
 		goto out;
@@ -1151,7 +1612,7 @@ int cmd_grade(int argc, char **argv)
 		if (p > 0) {
 			for (size_t i = 0; i < nsubs; i++)
 				if (subs[i].pid == p) {
-					reap(&subs[i], st, out_abs);
+					reap(&subs[i], st, out_abs, lab);
 					running--;
 					done++;
 				}
@@ -1168,14 +1629,17 @@ int cmd_grade(int argc, char **argv)
 
 			kill(subs[i].pid, SIGKILL);
 			waitpid(subs[i].pid, &st, 0);
-			reap(&subs[i], st, out_abs);
+			reap(&subs[i], st, out_abs, lab);
 		}
 	if (stop_sig) {
 		fprintf(stderr, "\nwirelab: interrupted; cleaned up\n");
 		ret = 128 + stop_sig;
 		goto out;
 	}
-	if (write_gradebook(out_abs, lab, subs, nsubs, err, sizeof(err))) {
+	names = calloc(nsubs + 1, sizeof(*names));
+	for (size_t i = 0; names && i < nsubs; i++)
+		memcpy(names[i], subs[i].name, sizeof(names[i]));
+	if (!names || write_gradebook(out_abs, lab, names, nsubs, err, sizeof(err))) {
 		fprintf(stderr, "wirelab: %s\n", err);
 		goto out;
 	}
@@ -1196,9 +1660,196 @@ int cmd_grade(int argc, char **argv)
 	}
 	ret = EXIT_HOLDS;
 out:
+	free(names);
 	free(subs);
 	lab_free(lab);
 	if (sup >= 0)
 		close(sup);
+	return ret;
+}
+
+/* ---- wirelab gradebook merge ---- */
+
+static int by_str(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+/* The students graded in one shard's output: its directories with a row. */
+static int shard_students(const char *dir, char (**names)[256], size_t *n, char *err, size_t errlen)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		char p[PATH_MAX + 300], name[256];
+		char(*nn)[256];
+
+		snprintf(p, sizeof(p), "%s/%s/row.tsv", dir, de->d_name);
+		if (sub_name(de->d_name, name, sizeof(name)) || access(p, R_OK))
+			continue;
+		nn = realloc(*names, (*n + 1) * sizeof(**names));
+		if (!nn) {
+			closedir(d);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		*names = nn;
+		memcpy(nn[(*n)++], name, sizeof(name));
+	}
+	closedir(d);
+	return 0;
+}
+
+/* `wirelab gradebook answers LAB CAPTURE`: the answers file that capture
+ * calls for (the key an instructor checks a student's capture against),
+ * each question's text and evidence as a comment. */
+static int gradebook_answers(const char *lab_id, const char *capture)
+{
+	struct lab *lab = NULL;
+	struct trace *tr = NULL;
+	struct claim_result *res = NULL;
+	struct graded g;
+	char err[1024], ev[1024];
+	int ret = EXIT_INPUT;
+
+	memset(&g, 0, sizeof(g));
+	if (cli_load_lab(lab_id, &lab, err, sizeof(err))) {
+		fprintf(stderr, "wirelab: %s\n", err);
+		return EXIT_INPUT;
+	}
+	if (!lab->nquestions) {
+		fprintf(stderr, "wirelab: %s: the lab asks no questions\n", lab->path);
+		goto out;
+	}
+	if (trace_load(capture, lab->kind, -1, &tr, err, sizeof(err))) {
+		fprintf(stderr, "wirelab: %s\n", err);
+		goto out;
+	}
+	if (check_exchange(lab, tr, capture, &g)) {
+		fprintf(stderr, "wirelab: %s\n", g.error);
+		ret = EXIT_CLAIM;
+		goto out;
+	}
+	if (claim_eval_questions(lab, tr, &res, err, sizeof(err))) {
+		fprintf(stderr, "wirelab: %s\n", err);
+		ret = EXIT_ENV;
+		goto out;
+	}
+	printf("# %s: the answers %s calls for (tcp.stream eq %d)\n", lab->id, capture, tr->stream);
+	for (size_t k = 0; k < lab->nquestions; k++) {
+		evidence_text(ev, sizeof(ev), &res[k]);
+		printf("\n# %s\n", lab->questions[k].text);
+		if (ev[0])
+			printf("# evidence: packets %s\n", ev);
+		if (res[k].verdict == LAB_HOLDS)
+			printf("%s = %s\n", lab->questions[k].id, res[k].observed);
+		else
+			printf("# %s: %s\n", lab->questions[k].id, res[k].observed);
+	}
+	ret = EXIT_HOLDS;
+out:
+	claim_results_free(res, lab->nquestions);
+	trace_free(tr);
+	lab_free(lab);
+	return ret;
+}
+
+/* `wirelab gradebook merge LAB --out DIR SHARD...`: the shards' students
+ * (copied into DIR unless a shard is DIR) in one gradebook, the very one an
+ * unsharded `grade` writes. */
+int cmd_gradebook(int argc, char **argv)
+{
+	static const struct option opts[] = { { "out", required_argument, NULL, 'o' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	static const char usage[] = "gradebook merge LAB --out DIR SHARD_DIR... | "
+				    "gradebook answers LAB CAPTURE";
+	const char *out = NULL;
+	struct lab *lab = NULL;
+	char(*names)[256] = NULL, err[1024], out_abs[PATH_MAX];
+	size_t n = 0;
+	int c, ret = EXIT_INPUT;
+
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'h':
+			printf("usage: wirelab %s\n", usage);
+			return 0;
+		default:
+			return cli_usage(usage);
+		}
+	}
+	if (argc - optind == 3 && !strcmp(argv[optind], "answers"))
+		return gradebook_answers(argv[optind + 1], argv[optind + 2]);
+	if (argc - optind < 3 || strcmp(argv[optind], "merge") || !out)
+		return cli_usage(usage);
+	if (cli_load_lab(argv[optind + 1], &lab, err, sizeof(err))) {
+		fprintf(stderr, "wirelab: %s\n", err);
+		return EXIT_INPUT;
+	}
+	if (cli_mkdir_p(out, err, sizeof(err)) || !realpath(out, out_abs)) {
+		fprintf(stderr, "wirelab: %s\n", err[0] ? err : strerror(errno));
+		goto out;
+	}
+	for (int i = optind + 2; i < argc; i++) {
+		char shard[PATH_MAX];
+		size_t first = n;
+
+		if (!realpath(argv[i], shard)) {
+			fprintf(stderr, "wirelab: %s: %s\n", argv[i], strerror(errno));
+			goto out;
+		}
+		if (shard_students(shard, &names, &n, err, sizeof(err))) {
+			fprintf(stderr, "wirelab: %s\n", err);
+			goto out;
+		}
+		if (n == first)
+			fprintf(stderr, "wirelab: %s: no graded student in it\n", argv[i]);
+		for (size_t k = first; k < n && strcmp(shard, out_abs); k++) {
+			char from[PATH_MAX + 300], to[PATH_MAX + 300];
+			int to_out, st;
+
+			snprintf(from, sizeof(from), "%s/%s", shard, names[k]);
+			snprintf(to, sizeof(to), "%s/%s", out_abs, names[k]);
+			if (!access(to, F_OK)) {
+				fprintf(stderr,
+					"wirelab: student '%s' is in two shards (%s, and already "
+					"in %s)\n",
+					names[k], argv[i], out);
+				goto out;
+			}
+			char *const cp[] = { "/bin/cp", "-R", "-P", from, to, NULL };
+
+			st = run_cmd(cp, 60000, &to_out);
+			if (to_out || st < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+				fprintf(stderr, "wirelab: cannot copy %s to %s\n", from, to);
+				goto out;
+			}
+		}
+	}
+	qsort(names, n, sizeof(*names), by_str);
+	for (size_t k = 1; k < n; k++)
+		if (!strcmp(names[k], names[k - 1])) {
+			fprintf(stderr, "wirelab: student '%s' is in two shards\n", names[k]);
+			goto out;
+		}
+	if (write_gradebook(out_abs, lab, names, n, err, sizeof(err))) {
+		fprintf(stderr, "wirelab: %s\n", err);
+		goto out;
+	}
+	printf("%s: %zu student%s from %d shard%s: %s/gradebook.csv\n", lab->id, n,
+	       n == 1 ? "" : "s", argc - optind - 2, argc - optind - 2 == 1 ? "" : "s", out_abs);
+	ret = EXIT_HOLDS;
+out:
+	free(names);
+	lab_free(lab);
 	return ret;
 }

@@ -26,7 +26,8 @@ struct lparse {
 	char *line; /* the current line, comment cut off */
 	size_t pos; /* cursor in line */
 	struct lab *lab;
-	struct lab_claim *claim; /* the open claim, or NULL */
+	struct lab_claim *claim; /* the open claim or question, or NULL */
+	int question;		 /* ... it is a question */
 	char *base;		 /* what `lab` must say */
 	size_t kwat;		 /* offset of the current statement's keyword */
 	size_t claim_at;	 /* ... of the open claim's */
@@ -521,13 +522,51 @@ static int st_host(struct lparse *lp)
 }
 
 /* link drop to-pi|to-client "FILTER" [nth N] */
+/* Parses a filter read by l_string at `at` (offs: its bytes' offsets). */
+static int l_filter(struct lparse *lp, const char *text, size_t at, const size_t *offs,
+		    struct filter **f)
+{
+	char msg[200];
+	size_t col = 0;
+	int cn = 0;
+
+	if (filter_parse(text, f, msg, sizeof(msg)) == 0)
+		return 0;
+	/* filter_parse says "col N: ..."; point into the file instead. */
+	if (sscanf(msg, "col %zu: %n", &col, &cn) == 1 && cn > 0 && col >= 1 &&
+	    col - 1 <= strlen(text))
+		at += offs[col - 1];
+	return l_fail(lp, at, "%s", msg + cn);
+}
+
+/* `exchange "FILTER"`: a capture holds this lab's exchange only if some
+ * packet of its stream matches (grading checks a student's capture so). */
+static int st_exchange(struct lparse *lp)
+{
+	struct lab_exchange *x = grow(lp->lab->exchanges, lp->lab->nexchanges, sizeof(*x));
+	size_t at, *offs = NULL;
+	int ret = -1;
+
+	if (!x)
+		return l_nomem(lp);
+	lp->lab->exchanges = x;
+	x = &x[lp->lab->nexchanges++];
+	x->line = lp->lineno;
+	if (l_string(lp, "a display filter in double quotes", &x->text, &at, &offs) < 0 ||
+	    l_filter(lp, x->text, at, offs, &x->filter) < 0)
+		goto out;
+	ret = l_end(lp);
+out:
+	free(offs);
+	return ret;
+}
+
 static int st_drop(struct lparse *lp)
 {
 	struct lab_drop *d = grow(lp->lab->drops, lp->lab->ndrops, sizeof(*d));
-	size_t at, col = 0, n, *offs = NULL;
+	size_t at, n, *offs = NULL;
 	const char *w;
-	char msg[200];
-	int cn = 0, ret = -1;
+	int ret = -1;
 	long nth;
 
 	if (!d) {
@@ -541,14 +580,8 @@ static int st_drop(struct lparse *lp)
 	if (l_direction(lp, &d->dir) < 0 ||
 	    l_string(lp, "a display filter in double quotes", &d->filter_text, &at, &offs) < 0)
 		goto out;
-	if (filter_parse(d->filter_text, &d->filter, msg, sizeof(msg)) < 0) {
-		/* filter_parse says "col N: ..."; point into the file instead. */
-		if (sscanf(msg, "col %zu: %n", &col, &cn) == 1 && cn > 0 && col >= 1 &&
-		    col - 1 <= strlen(d->filter_text))
-			at += offs[col - 1];
-		l_fail(lp, at, "%s", msg + cn);
+	if (l_filter(lp, d->filter_text, at, offs, &d->filter) < 0)
 		goto out;
-	}
 	l_skip(lp);
 	if (lp->line[lp->pos]) {
 		at = lp->pos;
@@ -1055,8 +1088,8 @@ out:
 	return ret;
 }
 
-/* points CLAIM N: the claim's worth when graded (checked at the end of the
- * file, where every claim is known). */
+/* points ID N: a claim's or a question's worth when graded (checked at the
+ * end of the file, where every claim is known). */
 static int st_points(struct lparse *lp)
 {
 	struct lab_points *p = grow(lp->lab->points, lp->lab->npoints, sizeof(*p));
@@ -1071,7 +1104,7 @@ static int st_points(struct lparse *lp)
 	p->line = lp->lineno;
 	l_skip(lp);
 	at = lp->pos;
-	if (l_word(lp, "a claim id", &w, &n) < 0)
+	if (l_word(lp, "a claim or question id", &w, &n) < 0)
 		return -1;
 	p->col = (int)at;
 	p->claim = strndup(w, n);
@@ -1087,7 +1120,25 @@ static int st_points(struct lparse *lp)
 	return l_end(lp);
 }
 
-/* At the end of the file: a role names a program, points name claims. */
+static const struct lab_claim *find_in(const struct lab_claim *c, size_t n, const char *id,
+				       size_t len)
+{
+	for (size_t k = 0; k < n; k++)
+		if (strlen(c[k].id) == len && !memcmp(c[k].id, id, len))
+			return &c[k];
+	return NULL;
+}
+
+/* The claim or question with this id, or NULL. */
+static const struct lab_claim *find_item(const struct lab *l, const char *id)
+{
+	const struct lab_claim *c = find_in(l->claims, l->nclaims, id, strlen(id));
+
+	return c ? c : find_in(l->questions, l->nquestions, id, strlen(id));
+}
+
+/* At the end of the file: a role names a program, points name claims (with
+ * a role) or questions. */
 static int grading_check(struct lparse *lp)
 {
 	const struct lab *l = lp->lab;
@@ -1104,20 +1155,21 @@ static int grading_check(struct lparse *lp)
 				 lp->name, l->role->line, l->role->prog, l->role->prog);
 			return -1;
 		}
-	} else if (l->npoints) {
-		snprintf(lp->err, lp->errlen,
-			 "%s:%d: points without a role statement: nothing to grade", lp->name,
-			 l->points[0].line);
-		return -1;
 	}
 	for (size_t i = 0; i < l->npoints; i++) {
-		for (k = 0; k < l->nclaims; k++)
-			if (!strcmp(l->claims[k].id, l->points[i].claim))
-				break;
-		if (k == l->nclaims) {
-			snprintf(lp->err, lp->errlen, "%s:%d:%d: points for unknown claim \"%s\"",
-				 lp->name, l->points[i].line, l->points[i].col + 1,
-				 l->points[i].claim);
+		const struct lab_claim *c = find_item(l, l->points[i].claim);
+
+		if (!c) {
+			snprintf(lp->err, lp->errlen,
+				 "%s:%d:%d: points for unknown claim or question \"%s\"", lp->name,
+				 l->points[i].line, l->points[i].col + 1, l->points[i].claim);
+			return -1;
+		}
+		if (!l->role && c >= l->claims && c < l->claims + l->nclaims) {
+			snprintf(lp->err, lp->errlen,
+				 "%s:%d: points for claim %s without a role statement: no "
+				 "program is graded",
+				 lp->name, l->points[i].line, c->id);
 			return -1;
 		}
 	}
@@ -1138,29 +1190,39 @@ static int claim_id_ok(const char *w, size_t n)
 	return strspn(dot + 1, "abcdefghijklmnopqrstuvwxyz0123456789_") >= n - p - 1;
 }
 
-static int st_claim(struct lparse *lp)
+/* `claim ID` and `question ID`: ids are one namespace (points name both). */
+static int open_item(struct lparse *lp, int question)
 {
-	struct lab_claim *c;
-	const char *w;
+	struct lab *l = lp->lab;
+	struct lab_claim *c, **arr = question ? &l->questions : &l->claims;
+	size_t *cnt = question ? &l->nquestions : &l->nclaims;
+	const char *w, *kind = question ? "question" : "claim";
+	const struct lab_claim *dup;
 	size_t n, at;
 
 	l_skip(lp);
 	at = lp->pos;
-	if (l_word(lp, "a claim id such as http.syn", &w, &n) < 0)
+	if (l_word(lp,
+		   question ? "a question id such as http.q_ack" : "a claim id such as http.syn",
+		   &w, &n) < 0)
 		return -1;
 	if (!claim_id_ok(w, n))
-		return l_fail(lp, at,
-			      "expected a claim id PREFIX.NAME such as http.syn, got \"%.*s\"",
-			      (int)n, w);
-	for (size_t k = 0; k < lp->lab->nclaims; k++)
-		if (w_is(w, n, lp->lab->claims[k].id))
-			return l_fail(lp, at, "claim %s given twice (first at line %d)",
-				      lp->lab->claims[k].id, lp->lab->claims[k].line);
-	c = grow(lp->lab->claims, lp->lab->nclaims, sizeof(*c));
+		return l_fail(lp, at, "expected a %s id PREFIX.NAME such as %s, got \"%.*s\"", kind,
+			      question ? "http.q_ack" : "http.syn", (int)n, w);
+	dup = find_in(l->claims, l->nclaims, w, n);
+	if (!dup)
+		dup = find_in(l->questions, l->nquestions, w, n);
+	if (dup)
+		return l_fail(lp, at, "%s %s given twice (first at line %d)",
+			      dup >= l->claims && dup < l->claims + l->nclaims ? "claim"
+									       : "question",
+			      dup->id, dup->line);
+	c = grow(*arr, *cnt, sizeof(*c));
 	if (!c)
 		return l_nomem(lp);
-	lp->lab->claims = c;
-	c = &c[lp->lab->nclaims++];
+	*arr = c;
+	c = &c[(*cnt)++];
+	lp->question = question;
 	c->line = lp->lineno;
 	c->verdict = LAB_HOLDS;
 	c->id = strndup(w, n);
@@ -1169,6 +1231,16 @@ static int st_claim(struct lparse *lp)
 	lp->claim = c;
 	lp->claim_at = lp->kwat;
 	return l_end(lp);
+}
+
+static int st_claim(struct lparse *lp)
+{
+	return open_item(lp, 0);
+}
+
+static int st_question(struct lparse *lp)
+{
+	return open_item(lp, 1);
 }
 
 /* ---- Claim statements ---- */
@@ -1403,20 +1475,76 @@ out:
 	return ret;
 }
 
+/* `answer EXPR`: the question's answer, read off the capture. */
+static int q_answer(struct lparse *lp)
+{
+	struct lab_claim *c = lp->claim;
+
+	if (c->answer)
+		return l_fail(lp, lp->kwat, "answer given twice");
+	if (l_expr(lp, &c->answer, &c->answer_text) < 0 || l_end(lp) < 0)
+		return -1;
+	return 0;
+}
+
+/* `tolerance NUMBER`: how far a numeric answer may be off (times, rates). */
+static int q_tolerance(struct lparse *lp)
+{
+	const char *w;
+	size_t n, at;
+	char buf[64], *end;
+	double v;
+
+	l_skip(lp);
+	at = lp->pos;
+	if (l_word(lp, "a number", &w, &n) < 0)
+		return -1;
+	snprintf(buf, sizeof(buf), "%.*s", (int)(n < 63 ? n : 63), w);
+	v = strtod(buf, &end);
+	if (n >= sizeof(buf) || *end || end == buf || !(v >= 0 && v <= 1e9) || buf[0] == '+')
+		return l_fail(lp, at, "expected a tolerance from 0 to 1e9, got \"%.*s\"", (int)n,
+			      w);
+	lp->claim->tolerance = v;
+	return l_end(lp);
+}
+
+enum { TOP, BODY, CLAIM_ONLY, QUESTION_ONLY };
+
 static const struct stmt {
 	const char *kw;
 	int (*fn)(struct lparse *lp);
-	int in_claim; /* a claim's body statement */
+	int in_claim; /* TOP, or where in a claim's or question's body */
 } stmts[] = {
-	{ "lab", st_lab, 0 },	      { "title", st_title, 0 },	      { "section", st_section, 0 },
-	{ "stream", st_stream, 0 },   { "host", st_host, 0 },	      { "link", st_link, 0 },
-	{ "sysctl", st_sysctl, 0 },   { "file", st_file, 0 },	      { "server", st_server, 0 },
-	{ "client", st_client, 0 },   { "claim", st_claim, 0 },	      { "cert", st_cert, 0 },
-	{ "keylog", st_keylog, 0 },   { "optional", st_optional, 0 }, { "facts", st_facts, 0 },
-	{ "text", cl_text, 1 },	      { "expected", cl_expected, 1 }, { "let", cl_let, 1 },
-	{ "expect", cl_expect, 1 },   { "evidence", cl_evidence, 1 }, { "report", cl_report, 1 },
-	{ "verdict", cl_verdict, 1 }, { "why", cl_why, 1 },	      { "applies", cl_applies, 1 },
-	{ "role", st_role, 0 },	      { "points", st_points, 0 },
+	{ "lab", st_lab, 0 },
+	{ "title", st_title, 0 },
+	{ "section", st_section, 0 },
+	{ "stream", st_stream, 0 },
+	{ "host", st_host, 0 },
+	{ "link", st_link, 0 },
+	{ "sysctl", st_sysctl, 0 },
+	{ "file", st_file, 0 },
+	{ "server", st_server, 0 },
+	{ "client", st_client, 0 },
+	{ "claim", st_claim, 0 },
+	{ "cert", st_cert, 0 },
+	{ "keylog", st_keylog, 0 },
+	{ "optional", st_optional, 0 },
+	{ "facts", st_facts, 0 },
+	{ "text", cl_text, BODY },
+	{ "expected", cl_expected, CLAIM_ONLY },
+	{ "let", cl_let, BODY },
+	{ "expect", cl_expect, CLAIM_ONLY },
+	{ "evidence", cl_evidence, BODY },
+	{ "report", cl_report, CLAIM_ONLY },
+	{ "verdict", cl_verdict, CLAIM_ONLY },
+	{ "why", cl_why, CLAIM_ONLY },
+	{ "applies", cl_applies, BODY },
+	{ "role", st_role, 0 },
+	{ "points", st_points, 0 },
+	{ "question", st_question, 0 },
+	{ "answer", q_answer, QUESTION_ONLY },
+	{ "tolerance", q_tolerance, QUESTION_ONLY },
+	{ "exchange", st_exchange, 0 },
 };
 
 /* A claim is complete when its body ends. */
@@ -1430,6 +1558,10 @@ static int claim_close(struct lparse *lp)
 		return 0;
 	if (!c->text)
 		missing = "a text \"...\" statement (the sentence a student reads)";
+	else if (lp->question && !c->answer)
+		missing = "an answer statement";
+	else if (lp->question)
+		missing = NULL;
 	else if (!c->nexpects)
 		missing = "an expect statement";
 	else if (c->verdict != LAB_HOLDS && !c->why)
@@ -1437,8 +1569,8 @@ static int claim_close(struct lparse *lp)
 			  "differs from the notes)";
 	if (!missing)
 		return 0;
-	snprintf(lp->err, lp->errlen, "%s:%d:%zu: claim %s needs %s", lp->name, c->line,
-		 lp->claim_at + 1, c->id, missing);
+	snprintf(lp->err, lp->errlen, "%s:%d:%zu: %s %s needs %s", lp->name, c->line,
+		 lp->claim_at + 1, lp->question ? "question" : "claim", c->id, missing);
 	return -1;
 }
 
@@ -1479,7 +1611,18 @@ static int parse_line(struct lparse *lp)
 		return l_fail(lp, (size_t)(w - lp->line), "unknown statement \"%.*s\"", (int)n, w);
 	if (stmts[k].in_claim && !lp->claim)
 		return l_fail(lp, (size_t)(w - lp->line),
-			      "%s belongs to a claim: start one with claim ID", stmts[k].kw);
+			      "%s belongs to a %s: start one with %s ID", stmts[k].kw,
+			      stmts[k].in_claim == QUESTION_ONLY ? "question" : "claim",
+			      stmts[k].in_claim == QUESTION_ONLY ? "question" : "claim");
+	if (stmts[k].in_claim == CLAIM_ONLY && lp->question)
+		return l_fail(lp, (size_t)(w - lp->line),
+			      "%s belongs to a claim, not to question %s (a question has text, "
+			      "let, applies, evidence, answer, tolerance)",
+			      stmts[k].kw, lp->claim->id);
+	if (stmts[k].in_claim == QUESTION_ONLY && !lp->question)
+		return l_fail(lp, (size_t)(w - lp->line),
+			      "%s belongs to a question, not to claim %s", stmts[k].kw,
+			      lp->claim->id);
 	if (!stmts[k].in_claim && claim_close(lp) < 0)
 		return -1;
 	lp->kwat = (size_t)(w - lp->line);
@@ -1584,6 +1727,33 @@ out:
 	return ret;
 }
 
+static void free_item(struct lab_claim *c)
+{
+	free(c->id);
+	free(c->text);
+	free(c->expected);
+	for (size_t i = 0; i < c->nlets; i++) {
+		free(c->lets[i].name);
+		claim_expr_free(c->lets[i].e);
+	}
+	free(c->lets);
+	for (size_t i = 0; i < c->nexpects; i++) {
+		claim_expr_free(c->expects[i]);
+		free(c->expect_texts[i]);
+	}
+	free(c->expects);
+	free(c->expect_texts);
+	for (size_t i = 0; i < c->nevidence; i++)
+		claim_expr_free(c->evidence[i]);
+	claim_expr_free(c->applies);
+	free(c->applies_text);
+	free(c->evidence);
+	free(c->report);
+	free(c->why);
+	claim_expr_free(c->answer);
+	free(c->answer_text);
+}
+
 void lab_free(struct lab *l)
 {
 	if (!l)
@@ -1623,32 +1793,17 @@ void lab_free(struct lab *l)
 		free(l->progs[k].argv);
 	}
 	free(l->progs);
-	for (size_t k = 0; k < l->nclaims; k++) {
-		struct lab_claim *c = &l->claims[k];
-
-		free(c->id);
-		free(c->text);
-		free(c->expected);
-		for (size_t i = 0; i < c->nlets; i++) {
-			free(c->lets[i].name);
-			claim_expr_free(c->lets[i].e);
-		}
-		free(c->lets);
-		for (size_t i = 0; i < c->nexpects; i++) {
-			claim_expr_free(c->expects[i]);
-			free(c->expect_texts[i]);
-		}
-		free(c->expects);
-		free(c->expect_texts);
-		for (size_t i = 0; i < c->nevidence; i++)
-			claim_expr_free(c->evidence[i]);
-		claim_expr_free(c->applies);
-		free(c->applies_text);
-		free(c->evidence);
-		free(c->report);
-		free(c->why);
-	}
+	for (size_t k = 0; k < l->nclaims; k++)
+		free_item(&l->claims[k]);
 	free(l->claims);
+	for (size_t k = 0; k < l->nquestions; k++)
+		free_item(&l->questions[k]);
+	free(l->questions);
+	for (size_t k = 0; k < l->nexchanges; k++) {
+		filter_free(l->exchanges[k].filter);
+		free(l->exchanges[k].text);
+	}
+	free(l->exchanges);
 	if (l->role) {
 		free(l->role->prog);
 		for (size_t a = 0; l->role->build && l->role->build[a]; a++)

@@ -73,6 +73,11 @@ struct lab_claim {
 	char *applies_text;
 	enum lab_verdict verdict; /* what this lab expects on Linux (default holds) */
 	char *why;		  /* why the verdict differs from the notes */
+	/* A question (`question ID`) has an answer instead of expects: the
+	 * value a student must read off their own capture. */
+	struct expr *answer;
+	char *answer_text;
+	double tolerance; /* a numeric answer within this is right (default 0) */
 	int line;
 };
 
@@ -86,7 +91,7 @@ struct lab_role {
 	int line;
 };
 
-/* `points CLAIM N`: what a claim is worth when graded. */
+/* `points ID N`: what a claim or a question is worth when graded. */
 struct lab_points {
 	char *claim;
 	int points;
@@ -121,6 +126,14 @@ struct lab {
 	size_t nprogs;
 	struct lab_claim *claims;
 	size_t nclaims;
+	struct lab_claim *questions; /* `question ID`: graded against answers */
+	size_t nquestions;
+	struct lab_exchange { /* `exchange "FILTER"`: a capture of this lab has one */
+		struct filter *filter;
+		char *text;
+		int line;
+	} * exchanges;
+	size_t nexchanges;
 	struct lab_role *role; /* NULL: the lab grades nothing */
 	struct lab_points *points;
 	size_t npoints;

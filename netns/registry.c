@@ -169,7 +169,7 @@ static int read_small(const char *path, char *buf, size_t len)
 
 /* ---- objects ---------------------------------------------------------- */
 
-enum obj_kind { OBJ_PID, OBJ_NETNS, OBJ_TMPDIR, OBJ_MOUNT, OBJ_KEPT, OBJ_UNKNOWN };
+enum obj_kind { OBJ_PID, OBJ_NETNS, OBJ_TMPDIR, OBJ_MOUNT, OBJ_CGROUP, OBJ_KEPT, OBJ_UNKNOWN };
 
 struct obj {
 	enum obj_kind kind;
@@ -246,6 +246,11 @@ static int parse_line(const char *line, struct obj *o)
 	if (!strncmp(line, "mount ", 6) && line[6]) {
 		o->kind = OBJ_MOUNT;
 		o->text = strdup(line + 6);
+		return o->text ? 0 : -1;
+	}
+	if (!strncmp(line, "cgroup ", 7) && line[7]) {
+		o->kind = OBJ_CGROUP;
+		o->text = strdup(line + 7);
 		return o->text ? 0 : -1;
 	}
 	o->kind = OBJ_UNKNOWN;
@@ -657,6 +662,85 @@ out:
 	return ret;
 }
 
+/* A cgroup of ours: a directory under /sys/fs/cgroup named wirelab-... */
+static int cgroup_is_ours(const char *path, const char *id)
+{
+	const char *base = strrchr(path, '/');
+
+	return path_is_clean(path) && !strncmp(path, "/sys/fs/cgroup/", 15) && base &&
+	       name_is_ours(base + 1, id);
+}
+
+int registry_cgroup_kill(const char *path, int remove)
+{
+	char p[PATH_MAX + 32], line[64];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/cgroup.kill", path);
+	fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) != 1)
+			errno = 0; /* the pid loop below still runs */
+		close(fd);
+	}
+	snprintf(p, sizeof(p), "%s/cgroup.procs", path);
+	for (int i = 0; i < 400; i++) {
+		FILE *f = fopen(p, "re");
+		int any = 0;
+
+		if (!f)
+			return 0; /* gone */
+		while (fgets(line, sizeof(line), f)) {
+			pid_t pid = (pid_t)atol(line);
+
+			any = 1;
+			if (pid > 1)
+				kill(pid, SIGKILL);
+		}
+		fclose(f);
+		if (!any)
+			break;
+		usleep(5000);
+		if (i == 399)
+			return -1;
+	}
+	for (int i = 0; remove && rmdir(path) < 0; i++) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno != EBUSY || i == 200)
+			return -1;
+		usleep(5000);
+	}
+	return 0;
+}
+
+/* 1 removed, 0 nothing there or refused (reported), -1 error. */
+static int undo_cgroup(const char *id, const char *path, void (*report)(void *, const char *),
+		       void *ctx, char *err, size_t errlen)
+{
+	char line[PATH_MAX + 96];
+	struct stat st;
+
+	if (!cgroup_is_ours(path, id)) {
+		snprintf(line, sizeof(line), "%s: not removing cgroup %s: not a wirelab cgroup", id,
+			 path);
+		if (report)
+			report(ctx, line);
+		return 0;
+	}
+	if (lstat(path, &st) < 0 && errno == ENOENT)
+		return 0;
+	if (registry_cgroup_kill(path, 1) < 0) {
+		errbuf_set(err, errlen, "cannot empty and remove cgroup %s: %s", path,
+			   strerror(errno));
+		return -1;
+	}
+	snprintf(line, sizeof(line), "%s: removed cgroup %s", id, path);
+	if (report)
+		report(ctx, line);
+	return 1;
+}
+
 /* 1 removed, 0 nothing there or refused (reported), -1 error. */
 static int undo_tmpdir(const char *id, const char *path, void (*report)(void *, const char *),
 		       void *ctx, char *err, size_t errlen)
@@ -774,6 +858,7 @@ static int live_has(const struct objlist *live, const struct obj *o)
 			break;
 		case OBJ_TMPDIR:
 		case OBJ_MOUNT:
+		case OBJ_CGROUP:
 			if (!strcmp(l->text, o->text))
 				return 1;
 			break;
@@ -843,6 +928,21 @@ static int clean_run(int basefd, const char *id, const struct objlist *live, int
 	if (killset_wait(&ks, e2, sizeof(e2)) < 0 && !failed) {
 		errbuf_set(err, errlen, "%s: %s", id, e2);
 		failed = 1;
+	}
+	/* Cgroups next: a sandbox's processes, which no pid line names. */
+	for (i = 0; i < l.n; i++) {
+		const struct obj *o = &l.v[i];
+		int r;
+
+		if (o->kind != OBJ_CGROUP || live_has(live, o))
+			continue;
+		r = undo_cgroup(id, o->text, report, ctx, e2, sizeof(e2));
+		if (r > 0)
+			count++;
+		if (r < 0 && !failed) {
+			errbuf_set(err, errlen, "%s: %s", id, e2);
+			failed = 1;
+		}
 	}
 	for (i = 0; i < l.n && same_boot; i++) {
 		const struct obj *o = &l.v[i];

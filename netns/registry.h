@@ -21,6 +21,10 @@
  *                              $TMPDIR or /tmp, named <run-id>* or wirelab-*
  *     mount <path>             a bind mount, /run/netns/<run-id>-<host> (topo's
  *                              cfg->keep)
+ *     cgroup <path>            a cgroup directory under /sys/fs/cgroup named
+ *                              wirelab-* (a grading sandbox's): its processes
+ *                              are killed (cgroup.kill, else each pid) and
+ *                              the directory removed
  *     kept                     the run ended leaving its lab up on purpose
  *                              (topo_free with cfg->keep writes it)
  *
@@ -57,6 +61,12 @@ const char *registry_run_id(const struct registry *r);
  * returning, so that it survives a SIGKILL right after. */
 int registry_add(struct registry *r, char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5), warn_unused_result));
+
+/* Kills every process of the cgroup at path: cgroup.kill where there is
+ * one (it catches racing forks), else SIGKILL to each pid listed until none
+ * is left (bounded; pids.max bounds a fork bomb); remove: then rmdir it.
+ * 0 (also when it is gone), or -1 with errno. */
+int registry_cgroup_kill(const char *path, int remove);
 
 /* Start time of a live process (field 22 of /proc/PID/stat); 0 if gone. */
 unsigned long long registry_proc_starttime(pid_t pid);

@@ -641,6 +641,51 @@ static void test_expr_used(void **state)
 	claim_results_free(NULL, 3);
 }
 
+/* Questions: the answer each capture calls for, with its evidence; n/a with
+ * why when the capture cannot show it. */
+static const char questions_lab[] =
+	"lab q\ntitle \"t\"\nstream http\n"
+	"question q.get_ack\n  text \"ack of the server's ACK of the GET?\"\n"
+	"  let get = first \"http.request.method\" from client\n"
+	"  answer (first \"tcp.len == 0 && tcp.flags.ack == 1\" from server after get).tcp.ack\n"
+	"question q.method\n  text \"method?\"\n  answer (first "
+	"\"http.request.method\").http.request.method\n"
+	"question q.t\n  text \"when is the response?\"\n"
+	"  answer (first \"http.response.code\").t - #1.t\n"
+	"question q.ghost\n  text \"the RST?\"\n  answer (first \"tcp.flags.reset == 1\").n\n"
+	"question q.fin\n  text \"a FIN from the server?\"\n"
+	"  applies count \"tcp.flags.fin == 1\" from server > 0\n  answer #1.n\n";
+
+static void test_questions(void **state)
+{
+	struct trace *tr = mk_trace(notes, sizeof(notes) / sizeof(notes[0]), 1);
+	struct lab *l = parse("labs/q.lab", questions_lab);
+	struct claim_result *r = NULL;
+	char err[300] = "";
+
+	(void)state;
+	assert_int_equal(claim_eval_questions(l, tr, &r, err, sizeof(err)), 0);
+	assert_int_equal(r[0].verdict, LAB_HOLDS);
+	assert_string_equal(r[0].observed, "78");
+	assert_packets(&r[0], "4,5");
+	assert_string_equal(r[1].observed, "GET");
+	assert_string_equal(r[2].observed, "0.052");
+	assert_int_equal(r[3].verdict, LAB_NA);
+	assert_non_null(strstr(r[3].observed, "the capture does not show it: "));
+	assert_int_equal(r[4].verdict, LAB_HOLDS);
+	claim_results_free(r, l->nquestions);
+	r = NULL;
+	/* The same lab on a capture where only the client closes. */
+	trace_free(tr);
+	tr = mk_trace(notes, 6, 1);
+	assert_int_equal(claim_eval_questions(l, tr, &r, err, sizeof(err)), 0);
+	assert_int_equal(r[4].verdict, LAB_NA);
+	assert_non_null(strstr(r[4].observed, "does not apply"));
+	claim_results_free(r, l->nquestions);
+	trace_free(tr);
+	lab_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -649,7 +694,7 @@ int main(void)
 		cmocka_unit_test(test_ranges_durations), cmocka_unit_test(test_facts),
 		cmocka_unit_test(test_evidence),	 cmocka_unit_test(test_rtts),
 		cmocka_unit_test(test_empty_trace),	 cmocka_unit_test(test_expr_errors),
-		cmocka_unit_test(test_expr_used),
+		cmocka_unit_test(test_expr_used),	 cmocka_unit_test(test_questions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -422,6 +422,143 @@ static void test_err_claims(void **state)
 		  "labs/x.lab:6:19: expected a unit s, ms or us, got \"xs\"");
 }
 
+/* Questions (a capture with answers), exchange filters and their points. */
+static const char questions_lab[] =
+	HEAD "server pi \"srv\"\n"
+	     "role server build \"make\" run \"./s\"\n"
+	     "exchange \"http.response.code == 101\"\n"
+	     "claim x.c\n  text \"t\"\n  expect count \"tcp\" > 0\n"
+	     "question x.q_ack\n"
+	     "  text \"Relative ack of the server's ACK of the GET?\"\n"
+	     "  let get = first \"http.request\" from client\n"
+	     "  applies get.n > 0\n"
+	     "  answer (first \"tcp.len == 0\" from server after get).tcp.ack\n"
+	     "question x.q_t\n  text \"When?\"\n  answer #2.t\n"
+	     "  tolerance 0.005\n"
+	     "points x.c 3\npoints x.q_ack 2\n";
+
+static void test_questions(void **state)
+{
+	struct lab *l = NULL;
+	char err[300] = "";
+
+	(void)state;
+	assert_int_equal(
+		lab_parse("labs/x.lab", questions_lab, strlen(questions_lab), &l, err, sizeof(err)),
+		0);
+	assert_int_equal(l->nclaims, 1);
+	assert_int_equal(l->nquestions, 2);
+	assert_string_equal(l->questions[0].id, "x.q_ack");
+	assert_non_null(l->questions[0].answer);
+	assert_non_null(l->questions[0].applies);
+	assert_string_equal(l->questions[0].answer_text,
+			    "(first \"tcp.len == 0\" from server after get).tcp.ack");
+	assert_int_equal(l->questions[0].nlets, 1);
+	assert_true(l->questions[0].tolerance == 0);
+	assert_true(l->questions[1].tolerance == 0.005);
+	assert_int_equal(l->nexchanges, 1);
+	assert_string_equal(l->exchanges[0].text, "http.response.code == 101");
+	assert_int_equal(l->exchanges[0].line, 6);
+	assert_int_equal(l->npoints, 2);
+	lab_free(l);
+}
+
+#define QUESTION HEAD "question x.q\n  text \"t\"\n" /* lines 4-5 */
+
+static void test_err_questions(void **state)
+{
+	(void)state;
+	parse_err(HEAD "question q\n", "labs/x.lab:4:10: expected a question id PREFIX.NAME "
+				       "such as http.q_ack, got \"q\"");
+	parse_err(QUESTION "title \"u\"\n", "labs/x.lab:4:1: question x.q needs an answer "
+					    "statement");
+	parse_err(HEAD "question x.q\n  answer #1.n\n",
+		  "labs/x.lab:4:1: question x.q needs a text \"...\" statement (the sentence a "
+		  "student reads)");
+	parse_err(QUESTION "  answer #1.n\n  answer #2.n\n", "labs/x.lab:7:3: answer given twice");
+	parse_err(QUESTION "  answer #1.nn\n", "labs/x.lab:6:12: unknown field \"nn\"");
+	parse_err(QUESTION "  expect #1.n == 1\n",
+		  "labs/x.lab:6:3: expect belongs to a claim, not to question x.q (a question "
+		  "has text, let, applies, evidence, answer, tolerance)");
+	parse_err(CLAIM "  answer #1.n\n",
+		  "labs/x.lab:6:3: answer belongs to a question, not to claim x.c");
+	parse_err(HEAD "answer #1.n\n",
+		  "labs/x.lab:4:1: answer belongs to a question: start one with question ID");
+	parse_err(QUESTION "  answer #1.n\n  tolerance -1\n",
+		  "labs/x.lab:7:13: expected a tolerance from 0 to 1e9, got \"-1\"");
+	parse_err(QUESTION "  answer #1.n\n  tolerance 1x\n",
+		  "labs/x.lab:7:13: expected a tolerance from 0 to 1e9, got \"1x\"");
+	parse_err(CLAIM "  expect #1.n == 1\nquestion x.c\n",
+		  "labs/x.lab:7:10: claim x.c given twice (first at line 4)");
+	parse_err(QUESTION "  answer #1.n\nclaim x.q\n",
+		  "labs/x.lab:7:7: question x.q given twice (first at line 4)");
+	parse_err(HEAD "exchange tcp\n",
+		  "labs/x.lab:4:10: expected a display filter in double quotes, got \"tcp\"");
+	parse_err(HEAD "exchange \"tcp.flgs == 1\"\n",
+		  "labs/x.lab:4:11: unknown field \"tcp.flgs\"");
+	parse_err(QUESTION "  answer #1.n\npoints x.nope 1\n",
+		  "labs/x.lab:7:8: points for unknown claim or question \"x.nope\"");
+	parse_err(CLAIM "  expect #1.n == 1\npoints x.c 1\n",
+		  "labs/x.lab:7: points for claim x.c without a role statement: no program is "
+		  "graded");
+}
+
+/* Bounds that keep parsing, evaluating and freeing off deep recursion (the
+ * lab fuzzer's first finding: 10 M runs in, "((((..." overflowed the stack). */
+static void test_err_bounds(void **state)
+{
+	char *text = malloc(64 * 1024);
+	size_t n;
+
+	(void)state;
+	assert_non_null(text);
+	n = (size_t)sprintf(text, CLAIM "  expect ");
+	for (int i = 0; i < 101; i++)
+		text[n++] = '(';
+	strcpy(text + n, "1 == 1\n");
+	parse_err(text, "labs/x.lab:6:111: the expression nests too deep: more than 100 \"(\", "
+			"\"-\" or \"!\"");
+	n = (size_t)sprintf(text, CLAIM "  expect ");
+	for (int i = 0; i < 101; i++)
+		text[n++] = '!';
+	strcpy(text + n, "true\n");
+	parse_err(text, "labs/x.lab:6:111: the expression nests too deep: more than 100 \"(\", "
+			"\"-\" or \"!\"");
+	n = (size_t)sprintf(text, CLAIM "  expect 1");
+	for (int i = 0; i < 600; i++)
+		n += (size_t)sprintf(text + n, " + 1");
+	strcpy(text + n, " > 0\n");
+	parse_err(text, "labs/x.lab:6:2010: the expression is too long: more than 1000 terms");
+	n = (size_t)sprintf(text, HEAD "exchange \"");
+	for (int i = 0; i < 101; i++)
+		text[n++] = '(';
+	strcpy(text + n, "tcp\"\n");
+	parse_err(text, "labs/x.lab:4:111: the filter nests too deep: more than 100 \"(\" or "
+			"\"!\"");
+	n = (size_t)sprintf(text, HEAD "exchange \"tcp");
+	for (int i = 0; i < 1001; i++)
+		n += (size_t)sprintf(text + n, " || tcp");
+	strcpy(text + n, "\"\n");
+	parse_err(text, "labs/x.lab:4:3511: the filter is too long: more than 1000 terms");
+	/* Just under the bounds: parsed. */
+	n = (size_t)sprintf(text, CLAIM "  expect ");
+	for (int i = 0; i < 99; i++)
+		text[n++] = '(';
+	n += (size_t)sprintf(text + n, "1 == 1");
+	for (int i = 0; i < 99; i++)
+		text[n++] = ')';
+	strcpy(text + n, "\n");
+	{
+		struct lab *l = NULL;
+		char err[300] = "";
+
+		assert_int_equal(lab_parse("labs/x.lab", text, strlen(text), &l, err, sizeof(err)),
+				 0);
+		lab_free(l);
+	}
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -429,6 +566,8 @@ int main(void)
 		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_load),
 		cmocka_unit_test(test_err_statements), cmocka_unit_test(test_err_topology),
 		cmocka_unit_test(test_err_programs),   cmocka_unit_test(test_err_claims),
+		cmocka_unit_test(test_questions),      cmocka_unit_test(test_err_questions),
+		cmocka_unit_test(test_err_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,11 +5,14 @@
 # 1. The probe alone: it must run as an unprivileged uid of the sandbox range,
 #    in a pid namespace not the host's, with no capabilities and
 #    no_new_privs. If not, the destructive cases are NOT run: FAIL at once.
-# 2. Every submission with --jobs 2: each one's score and per-claim points as
-#    listed below, with the reason where there is one; the hostile ones
-#    contained (nothing written outside, output capped, no network out of the
-#    lab, the harness alive).
-# 3. The same with --jobs 1: the same gradebook, byte for byte.
+# 2. A class of 40: every submission of tests/submissions (programs, and
+#    captures with answers) plus copies, with --jobs 2: each one's score and
+#    per-claim (per-question) points as listed below, with the reason where
+#    there is one; the hostile ones contained (nothing written outside,
+#    output capped, memory limited, no network out of the lab, the harness
+#    alive).
+# 3. The same class with --jobs 1: the same gradebook, byte for byte; and
+#    two --shard halves joined by `gradebook merge`: the same rows.
 # 4. Nothing left: no process of a sandbox uid, no temp dir, no run
 #    directory, no cgroup, no lab namespace.
 set -u
@@ -61,13 +64,30 @@ fi
 ok
 echo "ok: the probe ran as uid $uid, in $ns (host $hostns), no capabilities, no_new_privs"
 
-# ---- 2. every submission, two at a time ----
+# ---- 2. a class of 40, two at a time ----
+# Each real submission once, then copies (links: the name is the student's)
+# of honest ones and of the captures, up to 40.
+mkdir "$tmp/class"
+for d in "$S"/*; do
+	ln -s "$top/$d" "$tmp/class/$(basename "$d")"
+done
+i=1
+while [ "$(ls "$tmp/class" | wc -l)" -lt 40 ]; do
+	for base in honest cap-right cap-wrong cap-other; do
+		[ "$(ls "$tmp/class" | wc -l)" -lt 40 ] || break
+		ln -s "$top/$S/$base" "$tmp/class/copy$i-$base"
+	done
+	i=$((i + 1))
+done
 rm -f /tmp/wirelab-escape /etc/wirelab-escape /usr/wirelab-escape
 start=$(date +%s)
-timeout 150 "$W" grade websocket "$S"/* --jobs 2 --out "$tmp/j2" >"$tmp/j2.out" 2>"$tmp/j2.err"
+timeout 300 "$W" grade websocket "$tmp/class"/* --jobs 2 --out "$tmp/j2" >"$tmp/j2.out" 2>"$tmp/j2.err"
 rc=$?
 [ "$rc" -eq 0 ] || fail "grade --jobs 2 exited $rc: $(tail -3 "$tmp/j2.err")"
-echo "ok: graded $(ls -d "$S"/* | wc -l) submissions with --jobs 2 in $(($(date +%s) - start)) s"
+ok
+n=$(tail -n +2 "$tmp/j2/gradebook.csv" | wc -l)
+[ "$n" -eq 40 ] || fail "the gradebook has $n rows, want 40"
+echo "ok: graded $n submissions with --jobs 2 in $(($(date +%s) - start)) s"
 
 # student score points(tcp_handshake upgrade switching raw_pipe ping_pong text
 # full_duplex close_handshake tcp_close) reason-regex
@@ -77,10 +97,15 @@ echo "ok: graded $(ls -d "$S"/* | wc -l) submissions with --jobs 2 in $(($(date 
 #     frames before are still a valid pipe: ws.raw_pipe holds);
 #   no-close-reply: no server Close, so ws.tcp_close (FIN after the server's
 #     Close) cannot hold either.
+# want STUDENT SCORE,POINTS... [REASON]: POINTS are the 9 graded claims' for a
+# program, the 5 questions' (their own max first) for a capture.
 want() {
 	ok
 	line=$(grep "^$1," "$tmp/j2/gradebook.csv")
-	got=$(echo "$line" | cut -d, -f2,4-12)
+	case $1 in
+	cap-*) got=$(echo "$line" | cut -d, -f2,3,13-17) ;;
+	*) got=$(echo "$line" | cut -d, -f2,4-12) ;;
+	esac
 	[ "$got" = "$2" ] || fail "$1: points $got, want $2 ($line)"
 	if [ -n "$3" ]; then
 		echo "$line" | grep -Eq "$3" || fail "$1: reason does not match /$3/: $line"
@@ -103,6 +128,34 @@ want busy-loop 0,0,0,0,0,0,0,0,0,0 "did not listen on port 8080"
 want floods-stdout 0,0,0,0,0,0,0,0,0,0 "SIGXFSZ"
 want never-exits 13,1,1,2,1,2,1,1,2,2 ""
 want escape 13,1,1,2,1,2,1,1,2,2 ""
+want memory-hog 0,0,0,0,0,0,0,0,0,0 "memory limit of 512 MiB killed"
+# Captures with answers: each answer against the student's own capture.
+#   cap-right: all right; cap-wrong: the accept and the request's length
+#     right, the 101's frame and the close code wrong (1000 from the notes,
+#     where the capture shows 1001), the masking key unanswered;
+#   cap-other: an HTTP capture, no WebSocket: not this lab's exchange;
+#   cap-noclose: a WebSocket capture without a Close frame (the lab's
+#     `exchange` filter): not this lab's exchange either.
+want cap-right 6,6,2,1,1,1,1 ""
+want cap-wrong 3,6,2,0,1,0,0 ""
+want cap-other 0,6,0,0,0,0,0 "no TCP stream carries a WebSocket upgrade.*not this lab's exchange"
+want cap-noclose 0,6,0,0,0,0,0 "not this lab's exchange: no packet .* matches \"\"websocket.opcode == 8\"\""
+# The copies: each as its original.
+for c in "$tmp/class"/copy*; do
+	b=$(basename "$c")
+	ok
+	[ "$(grep "^$b," "$tmp/j2/gradebook.csv" | cut -d, -f2-)" = \
+		"$(grep "^${b#copy*-}," "$tmp/j2/gradebook.csv" | cut -d, -f2-)" ] ||
+		fail "$b is not graded as ${b#copy*-}"
+done
+ok
+grep -q 'your capture shows: 1001' "$tmp/j2/cap-wrong/report.txt" &&
+	grep -q 'verdict: unanswered' "$tmp/j2/cap-wrong/report.txt" &&
+	grep -q 'answers.txt:6: expected ID = VALUE' "$tmp/j2/cap-wrong/report.txt" ||
+	fail "cap-wrong's report does not say what was wrong: $(head -40 "$tmp/j2/cap-wrong/report.txt")"
+ok
+cmp -s "$S/cap-right/capture.pcap" "$tmp/j2/cap-right/capture.pcap" ||
+	fail "cap-right's capture is not kept beside its report"
 
 # The gradebook's JSON and a Gradescope results.json are valid JSON.
 ok
@@ -135,7 +188,7 @@ sz=$(stat -c %s "$tmp/j2/floods-stdout/program.out")
 [ "$sz" -le 1048576 ] || fail "floods-stdout wrote $sz bytes"
 
 # ---- 3. one at a time: the same gradebook ----
-timeout 150 "$W" grade websocket "$S"/* --jobs 1 --out "$tmp/j1" >/dev/null 2>"$tmp/j1.err"
+timeout 300 "$W" grade websocket "$tmp/class"/* --jobs 1 --out "$tmp/j1" >/dev/null 2>"$tmp/j1.err"
 ok
 # The reasons may quote a random key (bad-accept): compare without them.
 for j in j1 j2; do
@@ -146,11 +199,25 @@ cmp -s "$tmp/j1.csv" "$tmp/j2.csv" || fail "--jobs 1 and --jobs 2 differ: $(diff
 ok
 cmp -s "$tmp/j1.json" "$tmp/j2.json" || fail "gradebook.json differs between --jobs 1 and 2"
 
-# --shard: halves that make the whole.
+# --shard: halves that make the whole, joined by `gradebook merge`.
+part="$S/honest $S/rst-close $S/no-pong $S/cap-right $S/cap-wrong"
+for k in 1 2; do
+	"$W" grade websocket $part --jobs 2 --shard $k/2 --out "$tmp/s$k" >/dev/null 2>&1
+done
 ok
-"$W" grade websocket "$S"/honest "$S"/rst-close "$S"/no-pong --shard 2/2 --out "$tmp/s2" >/dev/null 2>&1
-[ "$(cut -d, -f1 "$tmp/s2/gradebook.csv" | tail -n +2)" = "no-pong" ] ||
-	fail "--shard 2/2 of 3 graded $(cut -d, -f1 "$tmp/s2/gradebook.csv" | tail -n +2 | tr '\n' ' ')"
+[ "$(cut -d, -f1 "$tmp/s2/gradebook.csv" | tail -n +2 | tr '\n' ' ')" = "cap-wrong no-pong " ] ||
+	fail "--shard 2/2 of 5 graded $(cut -d, -f1 "$tmp/s2/gradebook.csv" | tail -n +2 | tr '\n' ' ')"
+"$W" gradebook merge websocket --out "$tmp/merged" "$tmp/s1" "$tmp/s2" >"$tmp/merge.out" 2>&1 ||
+	fail "gradebook merge: $(cat "$tmp/merge.out")"
+ok
+grep -E '^(student|honest|rst-close|no-pong|cap-right|cap-wrong),' "$tmp/j2/gradebook.csv" >"$tmp/want.csv"
+cmp -s "$tmp/want.csv" "$tmp/merged/gradebook.csv" ||
+	fail "merged shards differ from the whole: $(diff "$tmp/want.csv" "$tmp/merged/gradebook.csv")"
+ok
+[ -s "$tmp/merged/cap-wrong/report.txt" ] || fail "merge did not bring the students' reports"
+ok
+"$W" gradebook merge websocket --out "$tmp/merged2" "$tmp/s1" "$tmp/s1" >/dev/null 2>&1 &&
+	fail "merge took a student twice"
 
 # ---- 4. nothing left ----
 ok
