@@ -54,10 +54,12 @@
 #include "harness/answers.h"
 #include "harness/claim.h"
 #include "harness/filter.h"
+#include "harness/html.h"
 #include "harness/cli.h"
 #include "harness/json.h"
 #include "harness/report.h"
 #include "harness/run.h"
+#include "harness/xml.h"
 #include "netns/registry.h"
 
 #define UID_BASE     1900000u	  /* sandbox uid = base + the run id's 16 bits */
@@ -1073,6 +1075,23 @@ static void grade_program(struct lab *lab, const struct sub *s, const char *outd
 
 /* report.txt: the score, each question's answer (a capture), then the lab's
  * report of the claims. */
+/* The lab's report of a student's run (a program) or capture. */
+static void student_report(struct lab_report *rep, const struct lab *lab, const struct graded *g,
+			   const struct lab_outcome *oc, double seconds)
+{
+	memset(rep, 0, sizeof(*rep));
+	rep->lab = lab;
+	rep->lab_id = lab->id;
+	rep->tr = oc->tr;
+	rep->res = g->capture ? oc->res : g->res;
+	rep->nres = rep->res ? lab->nclaims : 0;
+	rep->capture = oc->pcap[0] ? oc->pcap : NULL;
+	rep->error = g->error[0] ? g->error : NULL;
+	rep->notes = oc->notes[0] ? oc->notes : NULL;
+	rep->seconds = seconds;
+	rep->strict = !g->capture; /* a student's own capture: the claims inform */
+}
+
 static void write_report(const char *outdir, const char *student, const struct lab *lab,
 			 const struct graded *g, const struct lab_outcome *oc, double seconds)
 {
@@ -1085,17 +1104,7 @@ static void write_report(const char *outdir, const char *student, const struct l
 	if (!f)
 		return;
 	fprintf(f, "student %s: %d/%d\n", student, g->score, g->max);
-	memset(&rep, 0, sizeof(rep));
-	rep.lab = lab;
-	rep.lab_id = lab->id;
-	rep.tr = oc->tr;
-	rep.res = g->capture ? oc->res : g->res;
-	rep.nres = rep.res ? lab->nclaims : 0;
-	rep.capture = oc->pcap[0] ? oc->pcap : NULL;
-	rep.error = g->error[0] ? g->error : NULL;
-	rep.notes = oc->notes[0] ? oc->notes : NULL;
-	rep.seconds = seconds;
-	rep.strict = 1;
+	student_report(&rep, lab, g, oc, seconds);
 	if (g->capture && g->res) {
 		for (size_t i = 0; i < nitems(lab); i++) {
 			int q;
@@ -1117,14 +1126,14 @@ static void write_report(const char *outdir, const char *student, const struct l
 		if (g->notes[0])
 			fprintf(f, "\nnote: %s\n", g->notes);
 		fprintf(f, "\nThe lab's claims on this capture (not graded):\n");
-		rep.strict = 0;
 	}
 	report_text(f, &rep, 0);
 	fclose(f);
 }
 
 /* Grades one submission; runs in a child of its own. Never returns. */
-static void grade_child(const char *lab_id, const struct sub *s, const char *out_root)
+static void grade_child(const char *lab_id, const struct sub *s, const char *out_root,
+			const char *html_root)
 {
 	struct lab *lab = NULL;
 	struct registry *reg = NULL;
@@ -1168,6 +1177,15 @@ static void grade_child(const char *lab_id, const struct sub *s, const char *out
 	}
 	write_results(outdir, s->name, lab, &g, now_s() - t0);
 	write_report(outdir, s->name, lab, &g, &oc, now_s() - t0);
+	if (html_root) {
+		struct lab_report rep;
+		char dir[PATH_MAX + 300];
+
+		student_report(&rep, lab, &g, &oc, now_s() - t0);
+		snprintf(dir, sizeof(dir), "%s/%s", html_root, s->name);
+		if (html_write(dir, &rep, 1, e, sizeof(e)))
+			gerr(&g, "grader: %s", e);
+	}
 	write_row(outdir, lab, &g);
 done:
 	cg_kill(&sb.cg, 1);
@@ -1414,6 +1432,67 @@ static int write_gradebook(const char *out, const struct lab *lab, char (*names)
 	return 0;
 }
 
+/* `grade --html DIR`: DIR/index.html, the gradebook as a page (inline CSS,
+ * nothing fetched), each student linked to their lab page DIR/STUDENT/. */
+static int write_class_page(const char *dir, const char *out, const struct lab *lab,
+			    char (*names)[256], size_t n, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 32], tmp[PATH_MAX + 32];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/index.html", dir);
+	snprintf(tmp, sizeof(tmp), "%s/.index.html.tmp", dir);
+	f = fopen(tmp, "w");
+	if (!f) {
+		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", f);
+	xml_put(f, lab->id);
+	fputs(" gradebook</title>\n<style>\nbody{font:14px/1.4 sans-serif;margin:2em}"
+	      "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;"
+	      "text-align:left;vertical-align:top}td.n{text-align:right}"
+	      "tr.full td.n{color:#1a7f37}tr.zero td.n{color:#cf222e}\n</style>\n</head>\n"
+	      "<body>\n<h1>",
+	      f);
+	xml_put(f, lab->id);
+	fprintf(f,
+		": %zu student%s</h1>\n<table id=\"gradebook\">\n<tr><th>student</th>"
+		"<th>score</th><th>max</th><th>reason</th></tr>\n",
+		n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++) {
+		struct row r;
+
+		if (read_row(out, names[i], lab, &r, err, errlen)) {
+			row_free(&r);
+			fclose(f);
+			unlink(tmp);
+			return -1;
+		}
+		fprintf(f, "<tr class=\"%s\"><td><a href=\"",
+			r.score == r.max ? "full"
+			: r.score	 ? "part"
+					 : "zero");
+		xml_put(f, names[i]);
+		fputs("/", f);
+		xml_put(f, lab->id);
+		fputs(".html\">", f);
+		xml_put(f, names[i]);
+		fprintf(f, "</a></td><td class=\"n\">%d</td><td class=\"n\">%d</td><td>", r.score,
+			r.max);
+		xml_put(f, r.error);
+		fputs("</td></tr>\n", f);
+		row_free(&r);
+	}
+	fputs("</table>\n</body>\n</html>\n", f);
+	if (fclose(f) || rename(tmp, path)) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
 /* A child that ended without writing its row: one that says why. */
 static void fallback_row(const char *out, const struct sub *s, const struct lab *lab)
 {
@@ -1447,13 +1526,15 @@ static void reap(struct sub *s, int st, const char *out, const struct lab *lab)
 
 int cmd_grade(int argc, char **argv)
 {
-	static const struct option opts[] = { { "out", required_argument, NULL, 'o' },
-					      { "jobs", required_argument, NULL, 'j' },
-					      { "shard", required_argument, NULL, 's' },
-					      { "help", no_argument, NULL, 'h' },
-					      { NULL, 0, NULL, 0 } };
-	static const char usage[] = "grade LAB SUBMISSION... [--jobs N] [--out DIR] [--shard K/N]";
-	const char *out = "wirelab-grades";
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },   { "jobs", required_argument, NULL, 'j' },
+		{ "shard", required_argument, NULL, 's' }, { "html", required_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 }
+	};
+	static const char usage[] =
+		"grade LAB SUBMISSION... [--jobs N] [--out DIR] [--shard K/N] [--html DIR]";
+	const char *out = "wirelab-grades", *html_dir = NULL;
+	char html_abs[PATH_MAX];
 	struct lab *lab = NULL;
 	struct sub *subs = NULL;
 	struct sigaction sa;
@@ -1465,10 +1546,13 @@ int cmd_grade(int argc, char **argv)
 	double limit_s;
 	char(*names)[256] = NULL;
 
-	while ((c = getopt_long(argc, argv, "o:j:s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:j:s:H:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
+			break;
+		case 'H':
+			html_dir = optarg;
 			break;
 		case 'j': {
 			char *end;
@@ -1556,7 +1640,9 @@ int cmd_grade(int argc, char **argv)
 			ret = EXIT_ENV;
 			goto out;
 		}
-	if (cli_mkdir_p(out, err, sizeof(err)) || !realpath(out, out_abs)) {
+	if (cli_mkdir_p(out, err, sizeof(err)) || !realpath(out, out_abs) ||
+	    (html_dir &&
+	     (cli_mkdir_p(html_dir, err, sizeof(err)) || !realpath(html_dir, html_abs)))) {
 		fprintf(stderr, "wirelab: %s\n", err[0] ? err : strerror(errno));
 		goto out;
 	}
@@ -1600,7 +1686,7 @@ int cmd_grade(int argc, char **argv)
 			}
 			if (s->pid == 0) {
 				close(sup);
-				grade_child(argv[optind], s, out_abs);
+				grade_child(argv[optind], s, out_abs, html_dir ? html_abs : NULL);
 			}
 			s->deadline = now_s() + limit_s;
 			running++;
@@ -1639,7 +1725,9 @@ int cmd_grade(int argc, char **argv)
 	names = calloc(nsubs + 1, sizeof(*names));
 	for (size_t i = 0; names && i < nsubs; i++)
 		memcpy(names[i], subs[i].name, sizeof(names[i]));
-	if (!names || write_gradebook(out_abs, lab, names, nsubs, err, sizeof(err))) {
+	if (!names || write_gradebook(out_abs, lab, names, nsubs, err, sizeof(err)) ||
+	    (html_dir &&
+	     write_class_page(html_abs, out_abs, lab, names, nsubs, err, sizeof(err)))) {
 		fprintf(stderr, "wirelab: %s\n", err);
 		goto out;
 	}

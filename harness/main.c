@@ -84,7 +84,7 @@ static const struct command {
 	{ "diagram", cmd_diagram,
 	  "diagram CAPTURE [-o F] [--format svg|txt] [--stream N] [--keylog F]",
 	  "the ladder diagram of a capture's lab connection" },
-	{ "grade", cmd_grade, "grade LAB SUB... [--jobs N] [--out DIR] [--shard K/N]",
+	{ "grade", cmd_grade, "grade LAB SUB... [--jobs N] [--out DIR] [--shard K/N] [--html DIR]",
 	  "grade student submissions in the lab's role, sandboxed (root)" },
 	{ "gradebook", cmd_gradebook,
 	  "gradebook merge LAB --out DIR SHARD_DIR... | gradebook answers LAB CAPTURE",

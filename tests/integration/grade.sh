@@ -219,6 +219,29 @@ ok
 "$W" gradebook merge websocket --out "$tmp/merged2" "$tmp/s1" "$tmp/s1" >/dev/null 2>&1 &&
 	fail "merge took a student twice"
 
+# --html: the class's page (the gradebook, a student per row) and each
+# student's lab page, self-contained; loaded in chromium where it is.
+"$W" grade websocket "$S"/honest "$S"/cap-wrong --jobs 2 --out "$tmp/h" --html "$tmp/hh" \
+	>/dev/null 2>&1 || fail "grade --html failed"
+ok
+[ "$(grep -c '^<tr class=' "$tmp/hh/index.html")" -eq 2 ] &&
+	grep -q '<a href="honest/websocket.html">honest</a></td><td class="n">13</td>' \
+		"$tmp/hh/index.html" || fail "the class page: $(head -c 600 "$tmp/hh/index.html")"
+for st in honest cap-wrong; do
+	ok
+	grep -q 'class="claims"\|id="claims"' "$tmp/hh/$st/websocket.html" ||
+		fail "no claim table in $st's page"
+done
+ok
+grep -q '<script\|src="http\|href="http' "$tmp/hh/index.html" "$tmp/hh"/*/websocket.html &&
+	fail "a grade page fetches something or runs a script"
+if command -v chromium >/dev/null 2>&1; then
+	ok
+	timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+		--dump-dom "file://$tmp/hh/index.html" >"$tmp/hh.dom" 2>/dev/null
+	grep -q 'id="gradebook"' "$tmp/hh.dom" || fail "chromium: no gradebook table in the DOM"
+fi
+
 # ---- 4. nothing left ----
 ok
 left=$(ps -eo uid=,pid=,comm= | awk '$1 >= 1900000 && $1 < 1965536')
