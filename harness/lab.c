@@ -81,6 +81,16 @@ static size_t word_len(const char *s)
 }
 
 /* "expected WHAT, got ..." at the cursor. */
+/* A word as a message shows it: at most 40 bytes, then "...". One at a
+ * time (a static buffer): a message quotes one word. */
+static const char *shown(const char *w, size_t n)
+{
+	static char buf[48];
+
+	snprintf(buf, sizeof(buf), "%.*s%s", (int)(n > 40 ? 40 : n), w, n > 40 ? "..." : "");
+	return buf;
+}
+
 static int l_expected(struct lparse *lp, const char *what)
 {
 	const char *s;
@@ -91,7 +101,7 @@ static int l_expected(struct lparse *lp, const char *what)
 		return l_fail(lp, lp->pos, "expected %s, got end of line", what);
 	if (*s == '"')
 		return l_fail(lp, lp->pos, "expected %s, got a string", what);
-	return l_fail(lp, lp->pos, "expected %s, got \"%.*s\"", what, (int)word_len(s), s);
+	return l_fail(lp, lp->pos, "expected %s, got \"%s\"", what, shown(s, word_len(s)));
 }
 
 /* Reads a word (anything up to a blank or a quote); *w points into the line. */
@@ -267,11 +277,11 @@ static int l_duration(struct lparse *lp, uint64_t max_us, uint64_t *us)
 		return -1;
 	u = num_unit(w, n, units, 3, &v);
 	if (u < 0)
-		return l_fail(lp, at, "expected a duration such as 25ms, got \"%.*s\"", (int)n, w);
+		return l_fail(lp, at, "expected a duration such as 25ms, got \"%s\"", shown(w, n));
 	v *= scale[u];
 	if (v > (double)max_us)
-		return l_fail(lp, at, "expected a duration of at most %gs, got \"%.*s\"",
-			      (double)max_us / 1e6, (int)n, w);
+		return l_fail(lp, at, "expected a duration of at most %gs, got \"%s\"",
+			      (double)max_us / 1e6, shown(w, n));
 	*us = (uint64_t)(v + 0.5);
 	return 0;
 }
@@ -292,7 +302,7 @@ static int l_uint(struct lparse *lp, const char *what, long lo, long hi, long *o
 	errno = 0;
 	v = strtol(buf, &end, 10);
 	if (n >= sizeof(buf) || buf[0] < '0' || buf[0] > '9' || *end || errno || v < lo || v > hi)
-		return l_fail(lp, at, "expected %s, got \"%.*s\"", what, (int)n, w);
+		return l_fail(lp, at, "expected %s, got \"%s\"", what, shown(w, n));
 	*out = v;
 	return 0;
 }
@@ -315,7 +325,7 @@ static int l_host(struct lparse *lp, int both, enum lab_host *h)
 	else if (both && w_is(w, n, "both"))
 		*h = LAB_BOTH;
 	else
-		return l_fail(lp, at, "expected %s, got \"%.*s\"", what, (int)n, w);
+		return l_fail(lp, at, "expected %s, got \"%s\"", what, shown(w, n));
 	return 0;
 }
 
@@ -334,8 +344,8 @@ static int l_direction(struct lparse *lp, int *dir)
 	else if (w_is(w, n, "to-client"))
 		*dir = 1;
 	else
-		return l_fail(lp, at, "expected a direction: to-pi or to-client, got \"%.*s\"",
-			      (int)n, w);
+		return l_fail(lp, at, "expected a direction: to-pi or to-client, got \"%s\"",
+			      shown(w, n));
 	return 0;
 }
 
@@ -353,8 +363,8 @@ static int st_lab(struct lparse *lp)
 	if (l_word(lp, "the lab's id", &w, &n) < 0)
 		return -1;
 	if (!w_is(w, n, lp->base))
-		return l_fail(lp, at, "expected \"%s\" (the file's name), got \"%.*s\"", lp->base,
-			      (int)n, w);
+		return l_fail(lp, at, "expected \"%s\" (the file's name), got \"%s\"", lp->base,
+			      shown(w, n));
 	lp->lab->id = strndup(w, n);
 	if (!lp->lab->id)
 		return l_nomem(lp);
@@ -419,7 +429,7 @@ static int st_facts(struct lparse *lp)
 	if (l_word(lp, "as", &w, &n) < 0)
 		goto out;
 	if (!w_is(w, n, "as")) {
-		l_fail(lp, at, "expected as, got \"%.*s\"", (int)n, w);
+		l_fail(lp, at, "expected as, got \"%s\"", shown(w, n));
 		goto out;
 	}
 	l_skip(lp);
@@ -429,8 +439,8 @@ static int st_facts(struct lparse *lp)
 	if (strspn(w, "abcdefghijklmnopqrstuvwxyz0123456789_-") < n) {
 		l_fail(lp, at,
 		       "expected a fact prefix of lower-case letters, digits, '_' and '-', "
-		       "got \"%.*s\"",
-		       (int)n, w);
+		       "got \"%s\"",
+		       shown(w, n));
 		goto out;
 	}
 	ff->prefix = strndup(w, n);
@@ -482,7 +492,7 @@ static int st_stream(struct lparse *lp)
 		if (w_is(w, n, kinds[k].name))
 			break;
 	if (k == sizeof(kinds) / sizeof(kinds[0]))
-		return l_fail(lp, at, "expected %s, got \"%.*s\"", what, (int)n, w);
+		return l_fail(lp, at, "expected %s, got \"%s\"", what, shown(w, n));
 	lp->lab->kind = kinds[k].kind;
 	lp->at_stream = lp->lineno;
 	return l_end(lp);
@@ -510,8 +520,8 @@ static int st_host(struct lparse *lp)
 	snprintf(buf, sizeof(buf), "%.*s", (int)(n < sizeof(buf) ? n : sizeof(buf) - 1), w);
 	if (n >= sizeof(buf) || inet_pton(AF_INET, buf, &a) != 1 ||
 	    (ntohl(a.s_addr) >> 17) != (0xc6120000u >> 17))
-		return l_fail(lp, at, "expected an IPv4 address in 198.18.0.0/15, got \"%.*s\"",
-			      (int)n, w);
+		return l_fail(lp, at, "expected an IPv4 address in 198.18.0.0/15, got \"%s\"",
+			      shown(w, n));
 	if (lp->lab->addr[!h] && !strcmp(lp->lab->addr[!h], buf))
 		return l_fail(lp, at, "client and pi need different addresses, got %s twice", buf);
 	lp->lab->addr[h] = strdup(buf);
@@ -588,7 +598,7 @@ static int st_drop(struct lparse *lp)
 		if (l_word(lp, "nth or end of line", &w, &n) < 0)
 			goto out;
 		if (!w_is(w, n, "nth")) {
-			l_fail(lp, at, "expected nth or end of line, got \"%.*s\"", (int)n, w);
+			l_fail(lp, at, "expected nth or end of line, got \"%s\"", shown(w, n));
 			goto out;
 		}
 		if (l_uint(lp, "a packet count from 1", 1, 1000000, &nth) < 0)
@@ -642,8 +652,8 @@ static int st_link(struct lparse *lp)
 			return -1;
 		u = num_unit(w, n, units, 4, &v);
 		if (u < 0 || v * scale[u] < 1 || v * scale[u] > 1e12)
-			return l_fail(lp, at, "expected a rate such as 100mbit, got \"%.*s\"",
-				      (int)n, w);
+			return l_fail(lp, at, "expected a rate such as 100mbit, got \"%s\"",
+				      shown(w, n));
 		lp->lab->rate_bps = (uint64_t)(v * scale[u] + 0.5);
 		lp->at_rate = lp->lineno;
 	} else if (w_is(w, n, "mtu")) {
@@ -659,7 +669,7 @@ static int st_link(struct lparse *lp)
 	} else if (w_is(w, n, "drop")) {
 		return st_drop(lp);
 	} else {
-		return l_fail(lp, at, "expected delay, rate, mtu or drop, got \"%.*s\"", (int)n, w);
+		return l_fail(lp, at, "expected delay, rate, mtu or drop, got \"%s\"", shown(w, n));
 	}
 	return l_end(lp);
 }
@@ -738,8 +748,8 @@ static int st_file(struct lparse *lp)
 	if (w[0] == '.' || strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				     "0123456789._-") < n) {
 		l_fail(lp, at,
-		       "expected a file name of letters, digits, '.', '_' and '-', got \"%.*s\"",
-		       (int)n, w);
+		       "expected a file name of letters, digits, '.', '_' and '-', got \"%s\"",
+		       shown(w, n));
 		goto out;
 	}
 	for (size_t k = 0; k < lp->lab->nfiles; k++)
@@ -767,8 +777,8 @@ static int st_file(struct lparse *lp)
 	if (l_word(lp, "<<TAG (the line that ends the body)", &w, &n) < 0)
 		goto out;
 	if (n < 3 || strncmp(w, "<<", 2)) {
-		l_fail(lp, at, "expected <<TAG (the line that ends the body), got \"%.*s\"", (int)n,
-		       w);
+		l_fail(lp, at, "expected <<TAG (the line that ends the body), got \"%s\"",
+		       shown(w, n));
 		goto out;
 	}
 	tag = strndup(w + 2, n - 2);
@@ -929,7 +939,7 @@ static int st_prog(struct lparse *lp, enum lab_prog_kind kind)
 			goto out;
 		if ((w_is(w, n, "as") && seen_as) || (w_is(w, n, opt) && seen_opt) ||
 		    (w_is(w, n, "exit") && seen_exit)) {
-			l_fail(lp, at, "%.*s given twice", (int)n, w);
+			l_fail(lp, at, "%s given twice", shown(w, n));
 			goto out;
 		}
 		if (w_is(w, n, "as")) {
@@ -942,8 +952,8 @@ static int st_prog(struct lparse *lp, enum lab_prog_kind kind)
 				      "89_-") < n) {
 				l_fail(lp, at,
 				       "expected a program name of letters, digits, '_' and '-', "
-				       "got \"%.*s\"",
-				       (int)n, w);
+				       "got \"%s\"",
+				       shown(w, n));
 				goto out;
 			}
 			p->name = strndup(w, n);
@@ -978,7 +988,7 @@ static int st_prog(struct lparse *lp, enum lab_prog_kind kind)
 				p->timeout_ms = (int)(us / 1000);
 			}
 		} else {
-			l_fail(lp, at, "expected %s, got \"%.*s\"", what, (int)n, w);
+			l_fail(lp, at, "expected %s, got \"%s\"", what, shown(w, n));
 			goto out;
 		}
 	}
@@ -1051,7 +1061,7 @@ static int st_role(struct lparse *lp)
 		if (l_word(lp, kw, &w, &n) < 0)
 			goto out;
 		if (!w_is(w, n, kw)) {
-			l_fail(lp, at, "expected %s, got \"%.*s\"", kw, (int)n, w);
+			l_fail(lp, at, "expected %s, got \"%s\"", kw, shown(w, n));
 			goto out;
 		}
 		if (l_string(lp, "a command in double quotes", &cmd, &at, &offs) < 0 ||
@@ -1070,7 +1080,7 @@ static int st_role(struct lparse *lp)
 		if (l_word(lp, "timeout or end of line", &w, &n) < 0)
 			goto out;
 		if (!w_is(w, n, "timeout")) {
-			l_fail(lp, at, "expected timeout or end of line, got \"%.*s\"", (int)n, w);
+			l_fail(lp, at, "expected timeout or end of line, got \"%s\"", shown(w, n));
 			goto out;
 		}
 		if (l_duration(lp, 3600000000ull, &us) < 0)
@@ -1207,8 +1217,8 @@ static int open_item(struct lparse *lp, int question)
 		   &w, &n) < 0)
 		return -1;
 	if (!claim_id_ok(w, n))
-		return l_fail(lp, at, "expected a %s id PREFIX.NAME such as %s, got \"%.*s\"", kind,
-			      question ? "http.q_ack" : "http.syn", (int)n, w);
+		return l_fail(lp, at, "expected a %s id PREFIX.NAME such as %s, got \"%s\"", kind,
+			      question ? "http.q_ack" : "http.syn", shown(w, n));
 	dup = find_in(l->claims, l->nclaims, w, n);
 	if (!dup)
 		dup = find_in(l->questions, l->nquestions, w, n);
@@ -1277,7 +1287,7 @@ static int cl_verdict(struct lparse *lp)
 	else if (w_is(w, n, "n/a"))
 		lp->claim->verdict = LAB_NA;
 	else
-		return l_fail(lp, at, "expected %s, got \"%.*s\"", what, (int)n, w);
+		return l_fail(lp, at, "expected %s, got \"%s\"", what, shown(w, n));
 	return l_end(lp);
 }
 
@@ -1502,8 +1512,8 @@ static int q_tolerance(struct lparse *lp)
 	snprintf(buf, sizeof(buf), "%.*s", (int)(n < 63 ? n : 63), w);
 	v = strtod(buf, &end);
 	if (n >= sizeof(buf) || *end || end == buf || !(v >= 0 && v <= 1e9) || buf[0] == '+')
-		return l_fail(lp, at, "expected a tolerance from 0 to 1e9, got \"%.*s\"", (int)n,
-			      w);
+		return l_fail(lp, at, "expected a tolerance from 0 to 1e9, got \"%s\"",
+			      shown(w, n));
 	lp->claim->tolerance = v;
 	return l_end(lp);
 }
@@ -1608,7 +1618,7 @@ static int parse_line(struct lparse *lp)
 		if (w_is(w, n, stmts[k].kw))
 			break;
 	if (k == sizeof(stmts) / sizeof(stmts[0]))
-		return l_fail(lp, (size_t)(w - lp->line), "unknown statement \"%.*s\"", (int)n, w);
+		return l_fail(lp, (size_t)(w - lp->line), "unknown statement \"%s\"", shown(w, n));
 	if (stmts[k].in_claim && !lp->claim)
 		return l_fail(lp, (size_t)(w - lp->line),
 			      "%s belongs to a %s: start one with %s ID", stmts[k].kw,

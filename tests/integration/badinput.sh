@@ -3,7 +3,10 @@
 # testprogs/TESTrun reject tests): each gives exit 2 and exactly one line on
 # stderr, the one below, which names the file. `show` prints the frames
 # before the damage first (show.h); `check` prints nothing on stdout.
-# The broken files were cut from good ones (tests/pcap/make-pcaps.sh).
+# The broken files were cut from good ones (tests/pcap/make-pcaps.sh) and
+# live in tests/bad/, where baddir.sh checks them (and the rest of that
+# directory) against tests/bad/EXPECT; this test adds what is no file there:
+# a directory, a missing file, captures with nothing to check.
 set -u
 B=${B:-build}
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -49,12 +52,13 @@ reject() {
 
 P=tests/pcap
 # frames before the damage (show), message after "wirelab: FILE: "
+# (FILE: tests/bad/NAME)
 while IFS='|' read -r file frames msg; do
 	[ -n "$file" ] || continue
 	case $file in
 	@dir) file=$tmp/a-directory.pcap ;;
 	@missing) file=$missing ;;
-	*) file=$P/$file ;;
+	*) file=tests/bad/$file ;;
 	esac
 	reject "$frames" "wirelab: $file: $msg" show "$file"
 	reject "$frames" "wirelab: $file: $msg" show --json "$file"
@@ -63,13 +67,13 @@ while IFS='|' read -r file frames msg; do
 		reject 0 "wirelab: $file: $msg" check http "$file" --json
 	fi
 done <<'EOF'
-bad-trunc-header.pcap|0|truncated dump file; tried to read 24 file header bytes, only got 6
-bad-trunc-record.pcap|2|after frame 2: truncated dump file; tried to read 66 captured bytes, only got 20
-bad-trunc-rechdr.pcap|2|after frame 2: truncated dump file; tried to read 16 header bytes, only got 7
-bad-trunc.pcapng|9|after frame 9: truncated pcapng dump file; tried to read 92 bytes, only got 62
-bad-magic.pcap|0|not a pcap or pcapng file (unknown file format)
-bad-empty.pcap|0|the capture holds no packets
-bad-linktype.pcap|0|unsupported link-layer type 147 (unknown)
+cap-trunc-header.pcap|0|truncated dump file; tried to read 24 file header bytes, only got 6
+cap-trunc-record.pcap|2|after frame 2: truncated dump file; tried to read 66 captured bytes, only got 20
+cap-trunc-rechdr.pcap|2|after frame 2: truncated dump file; tried to read 16 header bytes, only got 7
+cap-trunc-block.pcapng|9|after frame 9: truncated pcapng dump file; tried to read 92 bytes, only got 62
+cap-magic.pcap|0|not a pcap or pcapng file (unknown file format)
+cap-header-only.pcap|0|the capture holds no packets
+cap-linktype-147.pcap|0|unsupported link-layer type 147 (unknown)
 @dir|0|error reading dump file: Is a directory
 @missing|0|No such file or directory
 EOF
