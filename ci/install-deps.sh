@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config
 libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libnl-idiag-3-dev
 libnetfilter-queue-dev libpcap-dev libssl-dev libssh-dev libcmocka-dev
 iptables iproute2 curl tcpdump tshark nginx-light openssh-server openssh-client
-clang clang-format libclang-rt-14-dev node-ws chromium bubblewrap"
+clang clang-format libclang-rt-14-dev node-ws chromium bubblewrap libxml2-utils"
 
 missing=""
 for p in $PKGS; do

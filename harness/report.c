@@ -6,6 +6,7 @@
 
 #include "harness/cli.h"
 #include "harness/json.h"
+#include "harness/xml.h"
 
 int report_claim_ok(const struct lab_report *r, const struct claim_result *c)
 {
@@ -165,32 +166,6 @@ void report_json(FILE *out, const struct lab_report *r)
 		r->nres ? "\n" : "", cnt[LAB_HOLDS], cnt[LAB_FAILS], cnt[LAB_NA]);
 }
 
-static void xml_str(FILE *f, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		default:
-			/* XML 1.0 forbids most control characters. */
-			if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
-				fputc('?', f);
-			else
-				fputc(*s, f);
-		}
-	}
-}
-
 int report_junit(const char *path, const struct lab_report *r, size_t n, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "w");
@@ -221,7 +196,7 @@ int report_junit(const char *path, const struct lab_report *r, size_t n, char *e
 		for (size_t j = 0; j < r[i].nres; j++)
 			lf += !report_claim_ok(&r[i], &r[i].res[j]);
 		fputs("  <testsuite name=\"", f);
-		xml_str(f, r[i].lab_id);
+		xml_put(f, r[i].lab_id);
 		fprintf(f,
 			"\" tests=\"%zu\" failures=\"%zu\" errors=\"%d\" skipped=\"%d\" "
 			"time=\"%.3f\">\n",
@@ -229,39 +204,39 @@ int report_junit(const char *path, const struct lab_report *r, size_t n, char *e
 			r[i].error && !r[i].skipped ? 1 : 0, r[i].skipped ? 1 : 0, r[i].seconds);
 		if (r[i].skipped) {
 			fputs("    <testcase classname=\"wirelab.", f);
-			xml_str(f, r[i].lab_id);
+			xml_put(f, r[i].lab_id);
 			fputs("\" name=\"run\">\n      <skipped message=\"", f);
-			xml_str(f, r[i].skipped);
+			xml_put(f, r[i].skipped);
 			fputs("\"/>\n    </testcase>\n", f);
 		} else if (r[i].error) {
 			fputs("    <testcase classname=\"wirelab.", f);
-			xml_str(f, r[i].lab_id);
+			xml_put(f, r[i].lab_id);
 			fputs("\" name=\"run\">\n      <error message=\"", f);
-			xml_str(f, r[i].error);
+			xml_put(f, r[i].error);
 			fputs("\"/>\n    </testcase>\n", f);
 		}
 		for (size_t j = 0; j < r[i].nres; j++) {
 			const struct claim_result *c = &r[i].res[j];
 
 			fputs("    <testcase classname=\"wirelab.", f);
-			xml_str(f, r[i].lab_id);
+			xml_put(f, r[i].lab_id);
 			fputs("\" name=\"", f);
-			xml_str(f, c->claim->id);
+			xml_put(f, c->claim->id);
 			fputs("\">\n", f);
 			if (!report_claim_ok(&r[i], c)) {
 				fprintf(f,
 					"      <failure message=\"verdict %s, the lab expects %s: ",
 					claim_verdict_name(c->verdict),
 					claim_verdict_name(c->claim->verdict));
-				xml_str(f, c->observed);
+				xml_put(f, c->observed);
 				fputs("\"/>\n", f);
 			}
 			fputs("      <system-out>", f);
-			xml_str(f, c->claim->text);
+			xml_put(f, c->claim->text);
 			fputs("\nexpected: ", f);
-			xml_str(f, c->expected);
+			xml_put(f, c->expected);
 			fputs("\nobserved: ", f);
-			xml_str(f, c->observed);
+			xml_put(f, c->observed);
 			fputs("\npackets:", f);
 			for (size_t k = 0; k < c->npackets; k++)
 				fprintf(f, " %u", c->packets[k]);

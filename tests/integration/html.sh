@@ -5,8 +5,9 @@
 # evidence to a row that exists, link the capture (and the key log beside
 # it) by relative paths that resolve, and fetch nothing: no src=, no
 # stylesheet or script from elsewhere, no http(s) URL in an attribute.
-# Where Debian's chromium is installed, the page is loaded headless and the
-# claim table must be in its DOM; else that part is skipped, with a reason.
+# Where Debian's chromium is installed, the page is loaded headless: the
+# claim table must be in its DOM, and its screenshot must show the page drawn
+# (tests/pngcheck.c reads the PNG); else that part is skipped, with a reason.
 set -u
 B=${B:-build}
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -192,8 +193,49 @@ if command -v chromium >/dev/null 2>&1; then
 	else
 		fail "chromium: no claim table in the DOM: $(head -c 300 "$tmp/dom") $(tail -n 3 "$tmp/chromium.err")"
 	fi
+
+	# What chromium draws: a screenshot of the size asked for, not blank
+	# (16 colours at least: text is anti-aliased), at least 5% of it not
+	# the background (128000 of 2560000 pixels: this page inks 27%, a page
+	# of one line of text 0.002%), and not what an empty page looks like.
+	# tests/pngcheck.c reads the PNGs (zlib only: a bare Debian has no
+	# python3). A scale factor of 1 makes the PNG exactly the window's size.
+	shot() { # url file.png
+		rm -f "$2"
+		timeout 60 chromium --headless --no-sandbox --disable-gpu \
+			--disable-background-networking --force-device-scale-factor=1 \
+			--window-size=1280,2000 --screenshot="$2" "$1" >>"$tmp/chromium.err" 2>&1 &&
+			[ -s "$2" ]
+	}
+	tests=$((tests + 1))
+	if ! cc -std=gnu11 -O2 -Wall -Wextra -Werror -I. -o "$tmp/pngcheck" tests/pngcheck.c -lz \
+		2>"$tmp/cc.err"; then
+		fail "cannot build tests/pngcheck.c (zlib1g-dev?): $(head -n 3 "$tmp/cc.err")"
+	elif ! shot "file://$(cd "$out" && pwd)/http.html" "$tmp/page.png" ||
+		! shot about:blank "$tmp/empty.png"; then
+		fail "chromium --screenshot wrote no PNG: $(grep -v dbus "$tmp/chromium.err" | tail -n 3)"
+	elif "$tmp/pngcheck" --size 1280x2000 --min-colours 16 --min-ink 128000 \
+		--differs "$tmp/empty.png" "$tmp/page.png" >"$tmp/png.out" 2>&1; then
+		ok "chromium screenshot: $(sed "s|$tmp/||g" "$tmp/png.out")"
+	else
+		fail "chromium screenshot: $(sed "s|$tmp/||g" "$tmp/png.out")"
+	fi
+	# The check can fail: the empty page is blank to it, a cut PNG no PNG.
+	if [ -s "$tmp/empty.png" ] && [ -s "$tmp/page.png" ]; then
+		tests=$((tests + 1))
+		"$tmp/pngcheck" --min-colours 2 "$tmp/empty.png" >/dev/null 2>"$tmp/blank.err"
+		rc_blank=$?
+		head -c $(($(wc -c <"$tmp/page.png") / 2)) "$tmp/page.png" >"$tmp/cut.png"
+		"$tmp/pngcheck" "$tmp/cut.png" >/dev/null 2>"$tmp/cut.err"
+		rc_cut=$?
+		if [ $rc_blank -eq 1 ] && [ $rc_cut -eq 2 ]; then
+			ok "pngcheck rejects a blank page and a cut PNG: $(sed "s|$tmp/||g" "$tmp/blank.err" "$tmp/cut.err" | tr '\n' ' ')"
+		else
+			fail "pngcheck: the blank page exits $rc_blank (want 1), the cut PNG $rc_cut (want 2)"
+		fi
+	fi
 else
-	echo "SKIP headless chromium: chromium is not installed (apt-get install chromium)"
+	echo "SKIP headless chromium (the DOM, the screenshot): chromium is not installed (apt-get install chromium)"
 fi
 
 echo "html: $tests tests, $failed failed"
