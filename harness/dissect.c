@@ -20,6 +20,7 @@
 #include "harness/dissect.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +86,7 @@ struct half {
 	uint32_t next; /* raw seq of the next byte to append */
 	uint8_t *buf;  /* bytes the protocol has not consumed */
 	size_t len, cap;
-	struct seg pending[PENDING_MAX];
+	struct seg *pending; /* PENDING_MAX of them, allocated at the first */
 	size_t npending;
 	int detect_done;
 	int overflow; /* gave up reassembling this side */
@@ -99,8 +100,11 @@ struct stream {
 	void *pstate;
 	unsigned carries;
 	int64_t syn_ts, first_rtt_us;
-	int released;	      /* closed: reassembly and protocol state freed */
-	struct stream *hnext; /* hash chain */
+	int released;		    /* closed: reassembly and protocol state freed */
+	int probe;		    /* dissect_stream_probe: what it carries of probe_kind */
+	enum trace_kind probe_kind; /* is all that matters; dropped: that is known, */
+	int dropped;		    /* the stream is numbered and analysed, no more */
+	struct stream *hnext;	    /* hash chain */
 };
 
 struct dissect {
@@ -159,6 +163,7 @@ static void half_free(struct half *h)
 	free(h->buf);
 	for (size_t i = 0; i < h->npending; i++)
 		free(h->pending[i].data);
+	free(h->pending);
 }
 
 static void stream_free(struct stream *s)
@@ -195,14 +200,39 @@ unsigned dissect_stream_carries(const struct dissect *d, int32_t stream)
 	return d->streams[stream]->carries;
 }
 
-void dissect_json(FILE *out, const struct pkt *p)
+/* Which protocols have a message (a group) in the packet, as bits of
+ * protos[] then upgrades[]. */
+static unsigned groups_present(const struct pkt *p)
 {
-	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
-		if (protos[i]->json)
-			protos[i]->json(out, p);
+	const size_t np = sizeof(protos) / sizeof(protos[0]);
+	unsigned m = 0;
+
+	for (size_t i = 0; i < p->nfv; i++) {
+		if (p->fv[i].type != PKT_FV_GROUP)
+			continue;
+		for (size_t j = 0; j < np; j++)
+			if (!strcmp(p->fv[i].name, protos[j]->name))
+				m |= 1u << j;
+		for (size_t j = 0; j < sizeof(upgrades) / sizeof(upgrades[0]); j++)
+			if (!strcmp(p->fv[i].name, upgrades[j]->name))
+				m |= 1u << (np + j);
+	}
+	return m;
+}
+
+void dissect_json(struct jw *w, const struct pkt *p)
+{
+	const size_t np = sizeof(protos) / sizeof(protos[0]);
+	/* Every protocol's keys come from its messages: only those present
+	 * are asked. */
+	unsigned m = p->nfv ? groups_present(p) : 0;
+
+	for (size_t i = 0; i < np; i++)
+		if (m & (1u << i))
+			protos[i]->jw(w, p);
 	for (size_t i = 0; i < sizeof(upgrades) / sizeof(upgrades[0]); i++)
-		if (upgrades[i]->json)
-			upgrades[i]->json(out, p);
+		if (m & (1u << (np + i)))
+			upgrades[i]->jw(w, p);
 }
 
 /* Fields the TCP layer adds to the list (its header values are members). */
@@ -225,6 +255,43 @@ int dissect_field_known(const char *name)
 	return 0;
 }
 
+/* Text of bounded length, as snprintf writes it (cut at cap - 1 bytes,
+ * NUL-terminated) but without its format parsing: the Info and options
+ * text of every TCP packet. n counts what was asked for, as snprintf's
+ * return value does. */
+struct sb {
+	char *buf;
+	size_t cap, n;
+};
+
+static inline void sb_mem(struct sb *b, const char *s, size_t len)
+{
+	if (len < b->cap - b->n && b->n < b->cap) {
+		memcpy(b->buf + b->n, s, len); /* the common case: it fits */
+		b->n += len;
+		b->buf[b->n] = '\0';
+		return;
+	}
+	if (b->n < b->cap) {
+		size_t k = b->cap - 1 - b->n;
+
+		if (len < k)
+			k = len;
+		memcpy(b->buf + b->n, s, k);
+		b->buf[b->n + k] = '\0';
+	}
+	b->n += len;
+}
+
+#define sb_lit(b, lit) sb_mem((b), "" lit, sizeof(lit) - 1)
+
+static void sb_u32(struct sb *b, uint32_t v)
+{
+	char d[20], *s = json_digits(d + sizeof(d), v);
+
+	sb_mem(b, s, (size_t)(d + sizeof(d) - s));
+}
+
 void pkt_info_add(struct pkt *p, const char *fmt, ...)
 {
 	size_t n = strlen(p->info);
@@ -237,7 +304,15 @@ void pkt_info_add(struct pkt *p, const char *fmt, ...)
 	if (n >= sizeof(p->info) - 1)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(p->info + n, sizeof(p->info) - n, fmt, ap);
+	if (!strcmp(fmt, "%s")) {
+		/* Most protocol texts are names: no vsnprintf for them. */
+		struct sb b = { p->info, sizeof(p->info), n };
+		const char *s = va_arg(ap, const char *);
+
+		sb_mem(&b, s, strlen(s));
+	} else {
+		vsnprintf(p->info + n, sizeof(p->info) - n, fmt, ap);
+	}
 	va_end(ap);
 }
 
@@ -437,28 +512,38 @@ static int ipv6_decode(struct rd *r, uint32_t wire, struct pkt *p, struct rd *tc
 
 /* ---- streams ---- */
 
+/* One end of a connection, a 32-bit word at a time (multiply, then fold
+ * the high bits down: the table takes the low ones). */
+static uint64_t end_hash(const uint8_t *addr, size_t alen, uint16_t port)
+{
+	uint64_t h = port;
+
+	for (size_t i = 0; i < alen; i += 4) {
+		uint32_t w;
+
+		memcpy(&w, addr + i, 4);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+/* Symmetric: the same stream hashes alike in both directions. */
 static size_t tuple_hash(const struct pkt *p)
 {
 	size_t alen = p->ipver == 6 ? 16 : 4;
-	uint64_t a = 1469598103934665603ull, b = a;
 
-	/* Symmetric: the same stream hashes alike in both directions. */
-	for (size_t i = 0; i < alen; i++) {
-		a = (a ^ p->src[i]) * 1099511628211ull;
-		b = (b ^ p->dst[i]) * 1099511628211ull;
-	}
-	a = (a ^ p->sport) * 1099511628211ull;
-	b = (b ^ p->dport) * 1099511628211ull;
-	return (size_t)(a ^ b);
+	return (size_t)(end_hash(p->src, alen, p->sport) ^ end_hash(p->dst, alen, p->dport));
 }
 
 static int half_is(const struct half *h, const struct pkt *p, int src)
 {
-	size_t alen = p->ipver == 6 ? 16 : 4;
+	const uint8_t *a = src ? p->src : p->dst;
 
-	if (src)
-		return h->port == p->sport && !memcmp(h->addr, p->src, alen);
-	return h->port == p->dport && !memcmp(h->addr, p->dst, alen);
+	if (h->port != (src ? p->sport : p->dport))
+		return 0;
+	/* constant lengths: compiled inline */
+	return p->ipver == 6 ? !memcmp(h->addr, a, 16) : !memcmp(h->addr, a, 4);
 }
 
 static struct stream *stream_lookup(struct dissect *d, const struct pkt *p, int *dir)
@@ -688,6 +773,8 @@ static int pending_add(struct half *h, uint32_t seq, const uint8_t *data, uint32
 {
 	if (h->npending == PENDING_MAX)
 		return 0; /* the hole stays; later data waits for nobody */
+	if (!h->pending && !(h->pending = malloc(PENDING_MAX * sizeof(*h->pending))))
+		return -1;
 	uint8_t *copy = malloc(len);
 
 	if (!copy)
@@ -739,6 +826,22 @@ static int reassemble(struct half *h, const struct pkt *p, const uint8_t *data)
 	return pending_drain(h);
 }
 
+/* Whether s carries kind: 1, 0 never, -1 not known yet (dissect.h). */
+static int stream_has(const struct stream *s, enum trace_kind kind)
+{
+	if (kind == TRACE_ANY || (s->carries & (1u << kind)))
+		return 1;
+	/* Nothing more is dissected of a stripped stream. */
+	if (s->released)
+		return 0;
+	/* HTTP, TLS and SSH are marked when the protocol is found, at most
+	 * once a stream; WebSocket later, by an HTTP upgrade. */
+	if (s->proto)
+		return kind == TRACE_WEBSOCKET && s->proto == &proto_http ? -1 : 0;
+	/* Each side is looked at until its first bytes tell. */
+	return s->h[0].detect_done && s->h[1].detect_done ? 0 : -1;
+}
+
 /* Hands the side's new bytes to the stream's protocol dissector. */
 static int feed_proto(struct stream *s, int dir, struct pkt *p)
 {
@@ -772,6 +875,8 @@ static int feed_proto(struct stream *s, int dir, struct pkt *p)
 		if (!s->pstate)
 			return -1;
 		s->carries |= s->proto->carries;
+		if (s->probe && stream_has(s, s->probe_kind) >= 0)
+			return 0; /* found what the probe asks: tcp_decode drops it */
 	}
 	for (int guard = 0; guard < 4 && h->len; guard++) {
 		struct proto_io io = { NULL, 0, "" };
@@ -805,26 +910,61 @@ static int feed_proto(struct stream *s, int dir, struct pkt *p)
 	return 0;
 }
 
-/* A stream that both sides closed (or that was reset) keeps only what its
- * numbering and analysis need: its bytes and protocol state go, so memory
- * follows the open connections, not every connection ever seen. */
-static void stream_release(struct stream *s)
+/* Frees the stream's bytes and protocol state: from now on it keeps only
+ * what its numbering and analysis need. */
+static void stream_strip(struct stream *s)
 {
-	if (s->released || !(s->h[0].rst || s->h[1].rst || (s->h[0].fin && s->h[1].fin)))
-		return;
 	for (int d = 0; d < 2; d++) {
 		struct half *h = &s->h[d];
 
-		if (h->len || h->npending)
-			return; /* bytes still to be given to the protocol */
-		free(h->buf);
+		half_free(h);
 		h->buf = NULL;
-		h->cap = 0;
+		h->len = h->cap = 0;
+		h->pending = NULL;
+		h->npending = 0;
 	}
 	if (s->proto && s->pstate)
 		s->proto->close(s->pstate);
 	s->pstate = NULL;
 	s->released = 1;
+}
+
+/* A stream that both sides closed (or that was reset) is stripped, so
+ * memory follows the open connections, not every connection ever seen. */
+static void stream_release(struct stream *s)
+{
+	if (s->released || !(s->h[0].rst || s->h[1].rst || (s->h[0].fin && s->h[1].fin)))
+		return;
+	for (int d = 0; d < 2; d++)
+		if (s->h[d].len || s->h[d].npending)
+			return; /* bytes still to be given to the protocol */
+	stream_strip(s);
+}
+
+int dissect_stream_has(const struct dissect *d, int32_t stream, enum trace_kind kind)
+{
+	return stream_has(d->streams[stream], kind);
+}
+
+/* A probed stream whose answer is known is dropped. */
+static void probe_done(struct stream *s)
+{
+	if (!s->probe || s->dropped || stream_has(s, s->probe_kind) < 0)
+		return;
+	s->dropped = 1;
+	if (!s->released)
+		stream_strip(s);
+}
+
+void dissect_stream_probe(struct dissect *d, int32_t stream, enum trace_kind kind)
+{
+	struct stream *s = d->streams[stream];
+
+	if (s->probe)
+		return;
+	s->probe = 1;
+	s->probe_kind = kind;
+	probe_done(s);
 }
 
 /* ---- TCP ---- */
@@ -838,7 +978,7 @@ struct tcp_opts {
 /* Options as Wireshark's Info lists them, and what the analysis needs. */
 static void tcp_options(struct rd opt, char *out, size_t outlen, struct tcp_opts *to)
 {
-	size_t n = 0;
+	struct sb b = { out, outlen, 0 };
 	uint8_t kind, len;
 
 	out[0] = '\0';
@@ -855,20 +995,25 @@ static void tcp_options(struct rd opt, char *out, size_t outlen, struct tcp_opts
 		if (rd_u8(&opt, &len) || len < 2 || rd_sub(&opt, len - 2u, &o))
 			break;
 		if (kind == 2 && !rd_be16(&o, &mss)) {
-			n += (size_t)snprintf(out + n, outlen - n, " MSS=%u", mss);
+			sb_lit(&b, " MSS=");
+			sb_u32(&b, mss);
 		} else if (kind == 3 && !rd_u8(&o, &ws)) {
 			to->shift = ws > 14 ? 14 : ws;
-			n += (size_t)snprintf(out + n, outlen - n, " WS=%u", 1u << to->shift);
+			sb_lit(&b, " WS=");
+			sb_u32(&b, 1u << to->shift);
 		} else if (kind == 4) {
-			n += (size_t)snprintf(out + n, outlen - n, " SACK_PERM");
+			sb_lit(&b, " SACK_PERM");
 		} else if (kind == 8 && !rd_be32(&o, &tsv) && !rd_be32(&o, &tse)) {
-			n += (size_t)snprintf(out + n, outlen - n, " TSval=%u TSecr=%u", tsv, tse);
+			sb_lit(&b, " TSval=");
+			sb_u32(&b, tsv);
+			sb_lit(&b, " TSecr=");
+			sb_u32(&b, tse);
 		} else if (kind == 5) {
 			while (to->nsack < 4 && !rd_be32(&o, &to->sack[to->nsack][0]) &&
 			       !rd_be32(&o, &to->sack[to->nsack][1]))
 				to->nsack++;
 		}
-		if (n >= outlen)
+		if (b.n >= outlen)
 			break;
 	}
 }
@@ -877,7 +1022,7 @@ static void tcp_options(struct rd opt, char *out, size_t outlen, struct tcp_opts
  * D-SACK (RFC 2883: a first block below the ACK reports a duplicate). */
 static int sack_fields(struct pkt *p, const struct tcp_opts *to, const struct half *rev)
 {
-	size_t n = strlen(p->opts);
+	struct sb b = { p->opts, sizeof(p->opts), strlen(p->opts) };
 
 	for (int i = 0; i < to->nsack; i++) {
 		uint32_t le = to->sack[i][0] - rev->base, re = to->sack[i][1] - rev->base;
@@ -885,9 +1030,10 @@ static int sack_fields(struct pkt *p, const struct tcp_opts *to, const struct ha
 		if (pkt_add_int(p, "tcp.options.sack_le", le) ||
 		    pkt_add_int(p, "tcp.options.sack_re", re))
 			return -1;
-		if (n < sizeof(p->opts))
-			n += (size_t)snprintf(p->opts + n, sizeof(p->opts) - n, " SLE=%u SRE=%u",
-					      le, re);
+		sb_lit(&b, " SLE=");
+		sb_u32(&b, le);
+		sb_lit(&b, " SRE=");
+		sb_u32(&b, re);
 	}
 	if (to->nsack && p->ack_valid && seq_lt(to->sack[0][0], p->ack_raw) &&
 	    pkt_add_int(p, "tcp.options.sack.dsack", 1))
@@ -901,28 +1047,40 @@ static void tcp_info(const struct pkt *p, const char *opts, char *out, size_t ou
 		"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"
 	};
 	static const int order[] = { 1, 0, 2, 3, 4, 5, 6, 7 }; /* Wireshark lists SYN first */
-	char flags[64] = "";
-	size_t n = 0;
-	const char *an = "";
+	struct sb b = { out, outlen, 0 };
+	int any = 0;
 
-	for (size_t i = 0; i < 8; i++)
-		if (p->flags & (1u << order[i]))
-			n += (size_t)snprintf(flags + n, sizeof(flags) - n, "%s%s", n ? ", " : "",
-					      names[order[i]]);
+	out[0] = '\0';
 	if (p->analysis & PKT_AN_RETRANSMISSION)
-		an = "[TCP Retransmission] ";
+		sb_lit(&b, "[TCP Retransmission] ");
 	else if (p->analysis & PKT_AN_OUT_OF_ORDER)
-		an = "[TCP Out-Of-Order] ";
+		sb_lit(&b, "[TCP Out-Of-Order] ");
 	else if (p->analysis & PKT_AN_KEEP_ALIVE)
-		an = "[TCP Keep-Alive] ";
+		sb_lit(&b, "[TCP Keep-Alive] ");
 	else if (p->analysis & PKT_AN_DUP_ACK)
-		an = "[TCP Dup ACK] ";
-	if (p->ack_valid)
-		snprintf(out, outlen, "%s%u → %u [%s] Seq=%u Ack=%u Win=%u Len=%u%s", an, p->sport,
-			 p->dport, flags, p->seq, p->ack, p->win_scaled, p->len, opts);
-	else
-		snprintf(out, outlen, "%s%u → %u [%s] Seq=%u Win=%u Len=%u%s", an, p->sport,
-			 p->dport, flags, p->seq, p->win_scaled, p->len, opts);
+		sb_lit(&b, "[TCP Dup ACK] ");
+	sb_u32(&b, p->sport);
+	sb_lit(&b, " → ");
+	sb_u32(&b, p->dport);
+	sb_lit(&b, " [");
+	for (size_t i = 0; i < 8; i++) {
+		if (!(p->flags & (1u << order[i])))
+			continue;
+		if (any++)
+			sb_lit(&b, ", ");
+		sb_mem(&b, names[order[i]], 3);
+	}
+	sb_lit(&b, "] Seq=");
+	sb_u32(&b, p->seq);
+	if (p->ack_valid) {
+		sb_lit(&b, " Ack=");
+		sb_u32(&b, p->ack);
+	}
+	sb_lit(&b, " Win=");
+	sb_u32(&b, p->win_scaled);
+	sb_lit(&b, " Len=");
+	sb_u32(&b, p->len);
+	sb_mem(&b, opts, strlen(opts));
 }
 
 static int tcp_decode(struct dissect *d, struct rd *r, uint32_t l4len, struct pkt *p)
@@ -962,8 +1120,6 @@ static int tcp_decode(struct dissect *d, struct rd *r, uint32_t l4len, struct pk
 	uint32_t avail = (uint32_t)rd_left(r);
 
 	p->len = l4len - p->hdrlen;
-	tcp_options(opt, p->opts, sizeof(p->opts), &to);
-
 	s = stream_lookup(d, p, &dir);
 	if (s && stream_is_reused(s, p, dir)) {
 		/* Shadow the old stream: the new one is found first. */
@@ -976,6 +1132,17 @@ static int tcp_decode(struct dissect *d, struct rd *r, uint32_t l4len, struct pk
 	}
 	p->stream = s->id;
 	p->dir = (int8_t)dir;
+	if (s->dropped) {
+		/* Nobody reads this packet: its stream's numbers are all
+		 * that matter (stream_is_reused). */
+		analyse(s, &s->h[dir], &s->h[!dir], p);
+		return 0;
+	}
+	/* Nor a probed stream's: no text, no window scaling or SACK. */
+	to.shift = -2;
+	to.nsack = 0;
+	if (!s->probe)
+		tcp_options(opt, p->opts, sizeof(p->opts), &to);
 	/* The window of a SYN is never scaled; later ones are when both SYNs
 	 * carried the option (RFC 7323 2.2). */
 	if (flags & TCPF_SYN)
@@ -996,27 +1163,24 @@ static int tcp_decode(struct dissect *d, struct rd *r, uint32_t l4len, struct pk
 	/* Only new bytes were appended, so a duplicate lists nothing twice. */
 	if (!s->released && feed_proto(s, dir, p))
 		return -1;
+	probe_done(s);
 	if (!s->released && (flags & TCPF_FIN) && !(p->analysis & PKT_AN_RETRANSMISSION) &&
 	    !s->h[dir].npending && s->proto && s->proto->fin && s->proto->fin(s->pstate, dir, p))
 		return -1;
 	stream_release(s);
-	if (!p->info[0])
+	if (!p->info[0] && !s->probe)
 		tcp_info(p, p->opts, p->info, sizeof(p->info));
 	return 0;
 }
 
+/* The texts are emptied, not cleared: a frame's reset costs as much as
+ * the rest of its TCP dissection otherwise. */
 static void pkt_reset(struct pkt *p)
 {
-	struct pkt_fv *fv = p->fv;
-	size_t cap_fv = p->cap_fv;
-	char *arena = p->arena;
-	size_t arena_cap = p->arena_cap;
-
-	memset(p, 0, sizeof(*p));
-	p->fv = fv;
-	p->cap_fv = cap_fv;
-	p->arena = arena;
-	p->arena_cap = arena_cap;
+	memset(p, 0, offsetof(struct pkt, info));
+	p->info[0] = p->opts[0] = p->err[0] = '\0';
+	p->nfv = 0;
+	p->arena_len = 0;
 	p->stream = -1;
 	p->dir = PKT_DIR_NONE;
 }

@@ -12,7 +12,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "harness/json.h"
 #include "harness/pkt.h"
+#include "harness/trace.h"
 
 struct dissect;
 
@@ -31,6 +33,16 @@ int dissect_frame(struct dissect *d, int64_t ts_us, uint32_t wirelen, const uint
 /* What a stream carries, as a bitmask of 1 << enum trace_kind. */
 unsigned dissect_stream_carries(const struct dissect *d, int32_t stream);
 int32_t dissect_nstreams(const struct dissect *d);
+
+/* Reading one stream out of many (trace.c). Whether the stream carries
+ * kind (dissect_stream_carries): 1 yes, 0 no and it never will, -1 not known
+ * yet (its protocol is not found, or an HTTP stream may still upgrade). */
+int dissect_stream_has(const struct dissect *d, int32_t stream, enum trace_kind kind);
+/* Only what the stream carries of kind matters from now on: it is dissected
+ * until that is known (no options, Info or window scaling meanwhile), then
+ * its later packets get the frame, IP and TCP header values, tcp.stream, the
+ * relative numbers and the analysis, nothing else. */
+void dissect_stream_probe(struct dissect *d, int32_t stream, enum trace_kind kind);
 
 /* 1 if some protocol dissector may add the field. */
 int dissect_field_known(const char *name);
@@ -67,12 +79,14 @@ struct proto {
 	int (*fin)(void *st, int dir, struct pkt *p);
 	unsigned carries; /* trace kind bit it marks on the stream */
 	/* Writes this protocol's keys of `show --json` for the packet (e.g.
-	 * `, "http": {...}`), nothing if the packet has none of its messages. */
+	 * `, "http": {...}`), nothing if the packet has none of its messages;
+	 * json to a stream, jw to show's buffered writer. */
 	void (*json)(FILE *out, const struct pkt *p);
+	void (*jw)(struct jw *w, const struct pkt *p);
 };
 
 /* Every protocol's json writer, in table order (used by show). */
-void dissect_json(FILE *out, const struct pkt *p);
+void dissect_json(struct jw *w, const struct pkt *p);
 
 extern const struct proto proto_http;
 extern const struct proto proto_websocket;

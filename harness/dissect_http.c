@@ -173,6 +173,29 @@ static size_t head_end(const uint8_t *d, size_t len)
 	return 0;
 }
 
+/* The number that is all of [s, end), in base 10 or 16: digits only (no
+ * sign, no blank: strtoull would skip blanks past the end of a head), at
+ * least one, no overflow. 0, or -1 if it is not one. */
+static int parse_uint(const char *s, const char *end, int base, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s >= end)
+		return -1;
+	for (; s < end; s++) {
+		int d = *s >= '0' && *s <= '9'		       ? *s - '0'
+			: base == 16 && *s >= 'a' && *s <= 'f' ? *s - 'a' + 10
+			: base == 16 && *s >= 'A' && *s <= 'F' ? *s - 'A' + 10
+							       : -1;
+
+		if (d < 0 || v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+			return -1;
+		v = v * (uint64_t)base + (uint64_t)d;
+	}
+	*out = v;
+	return 0;
+}
+
 static size_t trim_len(const char *s, size_t n)
 {
 	while (n && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
@@ -209,14 +232,17 @@ static int list_message(struct pkt *p, int is_response, const char *head, size_t
 			return -1;
 	} else {
 		const char *code = NULL;
+		uint64_t c = 0;
 
 		if (add_word(p, "http.response.version", &cur, l0end))
 			return -1;
 		code = cur;
-		if (pkt_add_int(p, "http.response.code", strtol(code, NULL, 10)))
-			return -1;
 		while (cur < l0end && *cur != ' ')
 			cur++;
+		if (parse_uint(code, cur, 10, &c) || c > 999)
+			c = 0; /* not a status code: start_message said so */
+		if (pkt_add_int(p, "http.response.code", (int64_t)c))
+			return -1;
 		if (cur < l0end)
 			cur++;
 		if (pkt_add_str(p, "http.response.phrase", cur, (size_t)(l0end - cur)))
@@ -248,10 +274,14 @@ static int list_message(struct pkt *p, int is_response, const char *head, size_t
 				    !strncasecmp(line, named[i].header, nl) &&
 				    pkt_add_str(p, named[i].field, v, vl))
 					return -1;
-			if (nl == 14 && !strncasecmp(line, "content-length", 14) &&
-			    (pkt_add_int(p, "http.content_length", strtoll(v, NULL, 10)) ||
-			     pkt_add_str(p, "http.content_length_header", v, vl)))
-				return -1;
+			if (nl == 14 && !strncasecmp(line, "content-length", 14)) {
+				uint64_t n;
+
+				if ((!parse_uint(v, v + vl, 10, &n) && n <= INT64_MAX &&
+				     pkt_add_int(p, "http.content_length", (int64_t)n)) ||
+				    pkt_add_str(p, "http.content_length_header", v, vl))
+					return -1;
+			}
 		}
 		line += ll;
 	}
@@ -295,6 +325,44 @@ static int value_has_token(const char *v, size_t vl, const char *tok)
 	return 0;
 }
 
+/* The head's Content-Length (RFC 9110 8.6: 1*DIGIT; RFC 9112 6.3: several
+ * that differ are an error): 0 with *n, 1 if there is none, -1 (an error
+ * on p) if it is not a length. */
+static int content_length(const char *head, size_t hlen, uint64_t *n, struct pkt *p)
+{
+	const char *line = memchr(head, '\n', hlen), *end = head + hlen;
+	int seen = 0;
+
+	while (line && ++line < end) {
+		const char *eol = memchr(line, '\n', (size_t)(end - line));
+		size_t tl = trim_len(line, eol ? (size_t)(eol - line) : (size_t)(end - line));
+		uint64_t v;
+
+		if (tl > 14 && line[14] == ':' && !strncasecmp(line, "Content-Length", 14)) {
+			const char *s = line + 15, *e = line + tl;
+
+			while (s < e && (*s == ' ' || *s == '\t'))
+				s++;
+			if (parse_uint(s, e, 10, &v)) {
+				pkt_proto_error(p, "http: invalid Content-Length");
+				return -1;
+			}
+			if (seen && v != *n) {
+				pkt_proto_error(
+					p,
+					"http: Content-Length given twice, %llu and %llu (RFC "
+					"9112 6.3: an error)",
+					(unsigned long long)*n, (unsigned long long)v);
+				return -1;
+			}
+			*n = v;
+			seen = 1;
+		}
+		line = eol;
+	}
+	return seen ? 0 : 1;
+}
+
 /* Parses a complete head: keeps it and decides how the body is delimited. */
 static int start_message(struct http_state *s, int dir, const uint8_t *data, size_t hl,
 			 struct pkt *p)
@@ -315,10 +383,12 @@ static int start_message(struct http_state *s, int dir, const uint8_t *data, siz
 	sd->in_body = 1;
 	sd->is_response = hl >= 5 && !memcmp(h, "HTTP/", 5);
 	if (sd->is_response) {
-		if (hl < 12 || memcmp(h, "HTTP/1.", 7))
+		uint64_t c = 0;
+
+		if (hl < 12 || memcmp(h, "HTTP/1.", 7) || parse_uint(h + 9, h + 12, 10, &c))
 			pkt_proto_error(p, "http: malformed status line");
 		else
-			code = atoi(h + 9);
+			code = (int)c;
 	} else {
 		if (hl > 5 && !memcmp(h, "HEAD ", 5))
 			s->head_requests++;
@@ -356,18 +426,12 @@ static int start_message(struct http_state *s, int dir, const uint8_t *data, siz
 		sd->body = BODY_CHUNKED;
 		return 0;
 	}
-	v = header_value(h, hl, "Content-Length", &vl);
-	if (v) {
-		char *e;
-		unsigned long long n = strtoull(v, &e, 10);
-
-		if (e == v) {
-			pkt_proto_error(p, "http: invalid Content-Length");
-			n = 0;
-		}
-		sd->body = n ? BODY_LENGTH : BODY_NONE;
-		sd->left = n;
+	switch (content_length(h, hl, &sd->left, p)) {
+	case 0:
+		sd->body = sd->left ? BODY_LENGTH : BODY_NONE;
 		return 0;
+	case -1: /* RFC 9112 6.3: an error; a response then goes to the close */
+		break;
 	}
 	sd->body = sd->is_response ? BODY_TO_CLOSE : BODY_NONE;
 	return 0;
@@ -410,7 +474,19 @@ static size_t read_body(struct http_side *sd, const uint8_t *d, size_t len, int 
 							    p, "http: chunk size line too long"),
 						    sd->body = BODY_TO_CLOSE, len)
 						 : used;
-			sd->left = strtoull((const char *)rest, NULL, 16);
+			{
+				/* chunk-size [; ext] CRLF */
+				const char *z = (const char *)rest, *ze = z;
+
+				while (ze < (const char *)nl && isxdigit((unsigned char)*ze))
+					ze++;
+				if (parse_uint(z, ze, 16, &sd->left)) {
+					pkt_proto_error(p, "http: invalid chunk size");
+					sd->body = BODY_TO_CLOSE;
+					sd->body_len += len - used;
+					return len;
+				}
+			}
 			used += (size_t)(nl - rest) + 1;
 			sd->chunk_state = sd->left ? 1 : 3;
 			break;
@@ -510,7 +586,16 @@ static size_t http_feed(void *st, int dir, const uint8_t *data, size_t len, stru
 	return used;
 }
 
-static void json_http(FILE *out, const struct pkt *p)
+/* Appends s to line (at *n, at most cap - 1 bytes in all, as snprintf). */
+static void line_add(char *line, size_t cap, size_t *n, const char *s, size_t len)
+{
+	if (len > cap - 1 - *n)
+		len = cap - 1 - *n;
+	memcpy(line + *n, s, len);
+	*n += len;
+}
+
+static void jw_http(struct jw *w, const struct pkt *p)
 {
 	for (size_t i = 0; i < p->nfv; i++) {
 		if (p->fv[i].type != PKT_FV_GROUP || strcmp(p->fv[i].name, "http"))
@@ -522,17 +607,35 @@ static void json_http(FILE *out, const struct pkt *p)
 		const struct pkt_fv *c = pkt_group_field(p, i, end, "http.response.code");
 
 		if (m && u && v) {
+			/* "METHOD URI VERSION", cut at 511 bytes; each part
+			 * ends at its first NUL, as "%s" reads it */
 			char line[512];
-			int n = snprintf(line, sizeof(line), "%s %s %s", m->s, u->s, v->s);
+			size_t n = 0;
 
-			fputs(", \"http\": {\"request\": ", out);
-			json_str(out, line, n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1);
-			fputs("}", out);
+			line_add(line, sizeof(line), &n, m->s, strlen(m->s));
+			line_add(line, sizeof(line), &n, " ", 1);
+			line_add(line, sizeof(line), &n, u->s, strlen(u->s));
+			line_add(line, sizeof(line), &n, " ", 1);
+			line_add(line, sizeof(line), &n, v->s, strlen(v->s));
+			jw_lit(w, ", \"http\": {\"request\": ");
+			jw_str(w, line, n);
+			jw_lit(w, "}");
 		} else if (c) {
-			fprintf(out, ", \"http\": {\"status\": %" PRId64 "}", c->i);
+			jw_lit(w, ", \"http\": {\"status\": ");
+			jw_i64(w, c->i);
+			jw_lit(w, "}");
 		}
 		return; /* the first message: INTERFACE.md has one object */
 	}
+}
+
+static void json_http(FILE *out, const struct pkt *p)
+{
+	struct jw w;
+
+	jw_init(&w, out);
+	jw_http(&w, p);
+	jw_flush(&w);
 }
 
 /* A response read to the close ends here. */
@@ -541,8 +644,18 @@ static int http_fin(void *st, int dir, struct pkt *p)
 	struct http_state *s = st;
 	struct http_side *sd = &s->side[dir];
 
-	if (!sd->in_body || sd->body != BODY_TO_CLOSE)
+	if (!sd->in_body || sd->body == BODY_NONE)
 		return 0;
+	if (sd->body == BODY_LENGTH)
+		pkt_proto_error(
+			p,
+			"http: the %s's stream ends inside the body (%llu bytes of it, %llu to go)",
+			dir ? "server" : "client", (unsigned long long)sd->body_len,
+			(unsigned long long)sd->left);
+	else if (sd->body == BODY_CHUNKED)
+		pkt_proto_error(
+			p, "http: the %s's stream ends inside a chunked body (%llu bytes of it)",
+			dir ? "server" : "client", (unsigned long long)sd->body_len);
 	if (list_message(p, sd->is_response, sd->head, sd->head_len, sd->body_len))
 		return -1;
 	free(sd->head);
@@ -561,4 +674,5 @@ const struct proto proto_http = {
 	.fin = http_fin,
 	.carries = 1u << TRACE_HTTP,
 	.json = json_http,
+	.jw = jw_http,
 };

@@ -465,8 +465,12 @@ static int check_list(struct msg *m, const char *field, const uint8_t *v, size_t
 
 static void hex(char *dst, const uint8_t *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		snprintf(dst + 2 * i, 3, "%02x", s[i]);
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		dst[2 * i] = digits[s[i] >> 4];
+		dst[2 * i + 1] = digits[s[i] & 15];
+	}
 	dst[2 * n] = '\0';
 }
 
@@ -984,6 +988,20 @@ static void info_prefix(struct pkt *p, int dir, size_t before)
 	p->info[pl + n] = '\0';
 }
 
+/* "Encrypted packet (len=N)": one a packet of an SSH session, so without
+ * vsnprintf. */
+static void encrypted_info(struct pkt *p, size_t n)
+{
+	static const char pre[] = "Encrypted packet (len=";
+	char text[sizeof(pre) + 24], d[20], *s = json_digits(d + sizeof(d), n);
+	size_t k = (size_t)(d + sizeof(d) - s);
+
+	memcpy(text, pre, sizeof(pre) - 1);
+	memcpy(text + sizeof(pre) - 1, s, k);
+	memcpy(text + sizeof(pre) - 1 + k, ")", 2);
+	pkt_info_add(p, "%s", text);
+}
+
 static size_t ssh_feed(void *st, int dir, const uint8_t *data, size_t len, struct pkt *p,
 		       struct proto_io *io)
 {
@@ -1007,7 +1025,7 @@ static size_t ssh_feed(void *st, int dir, const uint8_t *data, size_t len, struc
 			n = len - used;
 			r = pkt_add_group(p, "ssh") ||
 			    pkt_add_int(p, "ssh.encrypted_packet", (int64_t)n);
-			pkt_info_add(p, "Encrypted packet (len=%zu)", n);
+			encrypted_info(p, n);
 			break;
 		case SSH_LOST:
 			n = len - used;
@@ -1028,7 +1046,7 @@ static size_t ssh_feed(void *st, int dir, const uint8_t *data, size_t len, struc
  * (INTERFACE.md); a segment that holds several of these has them all in one
  * object. The packet that completes the second KEXINIT adds the choice of RFC
  * 4253 7.1: `"negotiated": {"kex": "...", "hostkey": "...", "cipher_c2s": ...}`. */
-static void json_ssh(FILE *out, const struct pkt *p)
+static void jw_ssh(struct jw *w, const struct pkt *p)
 {
 	const struct pkt_fv *version = NULL;
 	int in = 0, nmsgs = 0, encrypted = 0, negotiated = 0, any = 0;
@@ -1049,16 +1067,18 @@ static void json_ssh(FILE *out, const struct pkt *p)
 	}
 	if (!version && !nmsgs && !encrypted && !negotiated)
 		return;
-	fputs(", \"ssh\": {", out);
+	jw_lit(w, ", \"ssh\": {");
 	if (version) {
-		fputs("\"version\": ", out);
-		json_str(out, version->s, version->slen);
+		jw_lit(w, "\"version\": ");
+		jw_str(w, version->s, version->slen);
 		any = 1;
 	}
 	if (nmsgs) {
 		int first = 1;
 
-		fputs(any ? ", \"msgs\": [" : "\"msgs\": [", out);
+		if (any)
+			jw_lit(w, ", ");
+		jw_lit(w, "\"msgs\": [");
 		in = 0;
 		for (size_t i = 0; i < p->nfv; i++) {
 			const struct pkt_fv *f = &p->fv[i];
@@ -1066,33 +1086,53 @@ static void json_ssh(FILE *out, const struct pkt *p)
 			if (f->type == PKT_FV_GROUP)
 				in = !strcmp(f->name, "ssh");
 			else if (in && !strcmp(f->name, "ssh.message_code")) {
-				fprintf(out, "%s%" PRId64, first ? "" : ", ", f->i);
+				if (!first)
+					jw_lit(w, ", ");
+				jw_i64(w, f->i);
 				first = 0;
 			}
 		}
-		fputs("]", out);
+		jw_lit(w, "]");
 		any = 1;
 	}
 	if (encrypted) {
-		fputs(any ? ", \"encrypted\": true" : "\"encrypted\": true", out);
+		if (any)
+			jw_lit(w, ", ");
+		jw_lit(w, "\"encrypted\": true");
 		any = 1;
 	}
 	if (negotiated) {
 		int first = 1;
 
-		fputs(any ? ", \"negotiated\": {" : "\"negotiated\": {", out);
+		if (any)
+			jw_lit(w, ", ");
+		jw_lit(w, "\"negotiated\": {");
 		for (size_t i = 0; i < p->nfv; i++) {
 			const struct pkt_fv *f = &p->fv[i];
 
 			if (f->type != PKT_FV_STR || strncmp(f->name, "ssh.negotiated.", 15))
 				continue;
-			fprintf(out, "%s\"%s\": ", first ? "" : ", ", f->name + 15);
-			json_str(out, f->s, f->slen);
+			if (!first)
+				jw_lit(w, ", ");
+			/* the key: a field name of ours, nothing to escape */
+			jw_lit(w, "\"");
+			jw_mem(w, f->name + 15, strlen(f->name + 15));
+			jw_lit(w, "\": ");
+			jw_str(w, f->s, f->slen);
 			first = 0;
 		}
-		fputs("}", out);
+		jw_lit(w, "}");
 	}
-	fputs("}", out);
+	jw_lit(w, "}");
+}
+
+static void json_ssh(FILE *out, const struct pkt *p)
+{
+	struct jw w;
+
+	jw_init(&w, out);
+	jw_ssh(&w, p);
+	jw_flush(&w);
 }
 
 const struct proto proto_ssh = {
@@ -1104,4 +1144,5 @@ const struct proto proto_ssh = {
 	.feed = ssh_feed,
 	.carries = 1u << TRACE_SSH,
 	.json = json_ssh,
+	.jw = jw_ssh,
 };

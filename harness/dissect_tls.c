@@ -635,23 +635,92 @@ static int server_hello(struct hs_ctx *c, struct rd *m, int *is_hrr)
 
 /* ---- Certificate, key exchange ---- */
 
-/* X.509 name as RFC 2253 text ("CN=pi.lab"). */
-static int add_name(struct pkt *p, const char *field, const X509_NAME *name)
+/* What certificate() reads of one DER certificate: whether it is X.509,
+ * how many of its bytes the DER spans, and its subject and issuer as RFC
+ * 2253 text ("CN=pi.lab"; len -1: OpenSSL could not print the name). */
+struct cert_info {
+	int ok;
+	size_t used;
+	char subject[NAME_MAX_TEXT], issuer[NAME_MAX_TEXT];
+	int subject_len, issuer_len;
+};
+
+/* Returns 0, or -1 on ENOMEM. */
+static int name_text(const X509_NAME *name, char *buf, int *len)
 {
 	BIO *b = BIO_new(BIO_s_mem());
-	char buf[NAME_MAX_TEXT];
-	int n, ret = -1;
+	int n;
 
 	if (!b)
 		return -1;
-	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) < 0) {
-		BIO_free(b);
-		return 0;
+	*len = -1;
+	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) >= 0) {
+		n = BIO_read(b, buf, NAME_MAX_TEXT);
+		*len = n > 0 ? n : 0;
 	}
-	n = BIO_read(b, buf, sizeof(buf));
-	ret = pkt_add_str(p, field, buf, n > 0 ? (size_t)n : 0);
 	BIO_free(b);
+	return 0;
+}
+
+static int cert_decode(const uint8_t *der, size_t len, struct cert_info *ci)
+{
+	const unsigned char *pp = der;
+	X509 *x = d2i_X509(NULL, &pp, (long)len);
+	int ret = 0;
+
+	ERR_clear_error(); /* OpenSSL queues why a DER did not parse */
+	ci->ok = x != NULL;
+	if (!x)
+		return 0;
+	ci->used = (size_t)(pp - der);
+	if (name_text(X509_get_subject_name(x), ci->subject, &ci->subject_len) ||
+	    name_text(X509_get_issuer_name(x), ci->issuer, &ci->issuer_len))
+		ret = -1;
+	X509_free(x);
 	return ret;
+}
+
+/* Every connection to a server sends the same certificates, and d2i_X509
+ * decodes all of one, public key included: on a capture of many TLS
+ * connections it cost more than the rest of the dissection. So the last
+ * few are remembered by their bytes (compared whole: equal bytes, equal
+ * answer), per thread. */
+#define CERT_MEMO 8
+
+struct cert_memo {
+	uint8_t *der;
+	size_t len;
+	struct cert_info ci;
+};
+
+static __thread struct cert_memo cert_memo[CERT_MEMO];
+static __thread unsigned cert_memo_next;
+
+/* The certificate's information, or NULL on ENOMEM. */
+static const struct cert_info *cert_lookup(const uint8_t *der, size_t len)
+{
+	struct cert_memo *m;
+	uint8_t *copy;
+
+	for (size_t i = 0; i < CERT_MEMO; i++) {
+		m = &cert_memo[i];
+		if (m->der && m->len == len && !memcmp(m->der, der, len))
+			return &m->ci;
+	}
+	m = &cert_memo[cert_memo_next++ % CERT_MEMO];
+	copy = malloc(len ? len : 1);
+	if (!copy)
+		return NULL;
+	free(m->der);
+	m->der = NULL;
+	if (cert_decode(der, len, &m->ci)) {
+		free(copy);
+		return NULL;
+	}
+	memcpy(copy, der, len);
+	m->der = copy;
+	m->len = len;
+	return &m->ci;
 }
 
 /* RFC 5246 7.4.2: certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1>;
@@ -666,8 +735,7 @@ static int certificate(struct hs_ctx *c, struct rd *m)
 		TRY(vec(c, m, 1, "certificate_request_context", "message", &ctx));
 	TRY(vec(c, m, 3, "certificate_list", "message", &list));
 	while (rd_left(&list)) {
-		const unsigned char *pp;
-		X509 *x;
+		const struct cert_info *ci;
 
 		n++;
 		TRY(vec(c, &list, 3, "certificate", "certificate_list", &der));
@@ -675,25 +743,23 @@ static int certificate(struct hs_ctx *c, struct rd *m)
 			return -1;
 		if (c->s->tls13)
 			TRY(vec(c, &list, 2, "certificate extensions", "certificate_list", &exts));
-		pp = der.p;
-		x = d2i_X509(NULL, &pp, (long)rd_left(&der));
-		ERR_clear_error(); /* OpenSSL queues why a DER did not parse */
-		if (!x) {
+		ci = cert_lookup(der.p, rd_left(&der));
+		if (!ci)
+			return -1;
+		if (!ci->ok) {
 			/* The list's lengths hold: go on with the next one. */
 			if (malformed(c, "certificate %d is not a DER X.509 certificate", n) < 0)
 				return -1;
 			continue;
 		}
-		int bad =
-			add_name(c->p, "tls.handshake.certificate.subject",
-				 X509_get_subject_name(x)) ||
-			add_name(c->p, "tls.handshake.certificate.issuer", X509_get_issuer_name(x));
-
-		X509_free(x);
-		if (bad)
+		if ((ci->subject_len >= 0 && pkt_add_str(c->p, "tls.handshake.certificate.subject",
+							 ci->subject, (size_t)ci->subject_len)) ||
+		    (ci->issuer_len >= 0 && pkt_add_str(c->p, "tls.handshake.certificate.issuer",
+							ci->issuer, (size_t)ci->issuer_len)))
 			return -1;
-		if (pp != der.end && malformed(c, "certificate %d: %zu bytes after its DER", n,
-					       (size_t)(der.end - pp)) < 0)
+		if (ci->used != rd_left(&der) &&
+		    malformed(c, "certificate %d: %zu bytes after its DER", n,
+			      rd_left(&der) - ci->used) < 0)
 			return -1;
 	}
 	if (rd_left(m))
@@ -1250,7 +1316,7 @@ static int tls_fin(void *st, int dir, struct pkt *p)
 
 /* "tls": [{"type": 22, "hs": [1]}, {"type": 21, "alert": [2, 40]},
  *         {"type": 23, "encrypted": true}] */
-static void json_tls(FILE *out, const struct pkt *p)
+static void jw_tls(struct jw *w, const struct pkt *p)
 {
 	int first = 1;
 
@@ -1266,24 +1332,33 @@ static void json_tls(FILE *out, const struct pkt *p)
 		int64_t inner = ct ? ct->i : -1;
 		int readable = !enc || dec;
 
-		fprintf(out, "%s{\"type\": %" PRId64, first ? ", \"tls\": [" : ", ",
-			wire ? wire->i : 0);
+		if (first)
+			jw_lit(w, ", \"tls\": [{\"type\": ");
+		else
+			jw_lit(w, ", {\"type\": ");
+		jw_i64(w, wire ? wire->i : 0);
 		first = 0;
 		if (enc)
-			fputs(", \"encrypted\": true", out);
+			jw_lit(w, ", \"encrypted\": true");
 		if (dec) {
-			fputs(", \"decrypted\": true", out);
-			if (ot && ct)
-				fprintf(out, ", \"inner\": %" PRId64, inner);
+			jw_lit(w, ", \"decrypted\": true");
+			if (ot && ct) {
+				jw_lit(w, ", \"inner\": ");
+				jw_i64(w, inner);
+			}
 		}
 		if (readable && inner == CT_HANDSHAKE) {
 			int n = 0;
 
-			fputs(", \"hs\": [", out);
-			for (size_t j = i + 1; j < end; j++)
-				if (!strcmp(p->fv[j].name, "tls.handshake.type"))
-					fprintf(out, "%s%" PRId64, n++ ? ", " : "", p->fv[j].i);
-			fputs("]", out);
+			jw_lit(w, ", \"hs\": [");
+			for (size_t j = i + 1; j < end; j++) {
+				if (strcmp(p->fv[j].name, "tls.handshake.type"))
+					continue;
+				if (n++)
+					jw_lit(w, ", ");
+				jw_i64(w, p->fv[j].i);
+			}
+			jw_lit(w, "]");
 		}
 		if (readable && inner == CT_ALERT) {
 			const struct pkt_fv *l =
@@ -1291,13 +1366,27 @@ static void json_tls(FILE *out, const struct pkt *p)
 			const struct pkt_fv *d =
 				pkt_group_field(p, i, end, "tls.alert_message.desc");
 
-			if (l && d)
-				fprintf(out, ", \"alert\": [%" PRId64 ", %" PRId64 "]", l->i, d->i);
+			if (l && d) {
+				jw_lit(w, ", \"alert\": [");
+				jw_i64(w, l->i);
+				jw_lit(w, ", ");
+				jw_i64(w, d->i);
+				jw_lit(w, "]");
+			}
 		}
-		fputs("}", out);
+		jw_lit(w, "}");
 	}
 	if (!first)
-		fputs("]", out);
+		jw_lit(w, "]");
+}
+
+static void json_tls(FILE *out, const struct pkt *p)
+{
+	struct jw w;
+
+	jw_init(&w, out);
+	jw_tls(&w, p);
+	jw_flush(&w);
 }
 
 const struct proto proto_tls = {
@@ -1310,4 +1399,5 @@ const struct proto proto_tls = {
 	.fin = tls_fin,
 	.carries = 1u << TRACE_TLS,
 	.json = json_tls,
+	.jw = jw_tls,
 };

@@ -202,6 +202,39 @@ static int frame_header(const uint8_t *data, size_t len, struct ws_frame *f)
 	return 1;
 }
 
+/* n bytes as lowercase hex, NUL-terminated (dst holds 2n + 1). */
+static void hex_text(char *dst, const uint8_t *s, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		dst[2 * i] = digits[s[i] >> 4];
+		dst[2 * i + 1] = digits[s[i] & 15];
+	}
+	dst[2 * n] = '\0';
+}
+
+/* The Info of a frame, five short parts joined (a frame or more a packet of
+ * a WebSocket session: without vsnprintf). */
+static void info_text(struct pkt *p, const char *a, const char *b, const char *c, const char *d,
+		      const char *e)
+{
+	const char *part[] = { a, b, c, d, e };
+	char text[160];
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(part) / sizeof(part[0]); i++) {
+		size_t k = strlen(part[i]);
+
+		if (k > sizeof(text) - 1 - n)
+			k = sizeof(text) - 1 - n;
+		memcpy(text + n, part[i], k);
+		n += k;
+	}
+	text[n] = '\0';
+	pkt_info_add(p, "%s", text);
+}
+
 static int list_frame(struct ws_state *s, int dir, const struct ws_frame *f, const uint8_t *payload,
 		      size_t have, struct pkt *p)
 {
@@ -211,12 +244,10 @@ static int list_frame(struct ws_state *s, int dir, const struct ws_frame *f, con
 	size_t shown = have < WS_PAYLOAD_HEX ? have : WS_PAYLOAD_HEX;
 	int control = f->opcode >= 8;
 
-	for (size_t i = 0; i < shown; i++) {
+	for (size_t i = 0; i < shown; i++)
 		buf[i] = f->masked ? payload[i] ^ f->key[i % 4] : payload[i];
-		snprintf(hex + 2 * i, 3, "%02x", buf[i]);
-	}
-	hex[2 * shown] = '\0';
-	snprintf(key, sizeof(key), "%02x%02x%02x%02x", f->key[0], f->key[1], f->key[2], f->key[3]);
+	hex_text(hex, buf, shown);
+	hex_text(key, f->key, 4);
 	if (pkt_add_group(p, "websocket") || pkt_add_int(p, "websocket.fin", f->fin) ||
 	    pkt_add_int(p, "websocket.rsv", f->rsv) ||
 	    pkt_add_int(p, "websocket.opcode", f->opcode) ||
@@ -353,10 +384,11 @@ static int list_frame(struct ws_state *s, int dir, const struct ws_frame *f, con
 			}
 		}
 		t[n] = '\0';
-		pkt_info_add(p, "WebSocket Text [FIN]%s \"%s\"", f->masked ? " [MASKED]" : "", t);
-	} else
-		pkt_info_add(p, "WebSocket %s%s%s", opcode_name(f->opcode), f->fin ? " [FIN]" : "",
-			     f->masked ? " [MASKED]" : "");
+		info_text(p, "WebSocket Text [FIN]", f->masked ? " [MASKED]" : "", " \"", t, "\"");
+	} else {
+		info_text(p, "WebSocket ", opcode_name(f->opcode), f->fin ? " [FIN]" : "",
+			  f->masked ? " [MASKED]" : "", "");
+	}
 	return 0;
 }
 
@@ -428,7 +460,7 @@ static int64_t group_int(const struct pkt *p, size_t i, size_t end, const char *
 }
 
 /* "ws": [{"opcode": 1, "fin": true, "masked": true, "len": 5}, ...] */
-static void json_ws(FILE *out, const struct pkt *p)
+static void jw_ws(struct jw *w, const struct pkt *p)
 {
 	int first = 1;
 
@@ -439,20 +471,38 @@ static void json_ws(FILE *out, const struct pkt *p)
 		const struct pkt_fv *code =
 			pkt_group_field(p, i, end, "websocket.payload.close.status_code");
 
-		fprintf(out,
-			"%s{\"opcode\": %" PRId64
-			", \"fin\": %s, \"masked\": %s, \"len\": %" PRIu64,
-			first ? ", \"ws\": [" : ", ", group_int(p, i, end, "websocket.opcode"),
-			group_int(p, i, end, "websocket.fin") ? "true" : "false",
-			group_int(p, i, end, "websocket.mask") ? "true" : "false",
-			(uint64_t)group_int(p, i, end, "websocket.len"));
-		if (code)
-			fprintf(out, ", \"close_code\": %" PRId64, code->i);
-		fputs("}", out);
+		if (first)
+			jw_lit(w, ", \"ws\": [{\"opcode\": ");
+		else
+			jw_lit(w, ", {\"opcode\": ");
+		jw_i64(w, group_int(p, i, end, "websocket.opcode"));
+		if (group_int(p, i, end, "websocket.fin"))
+			jw_lit(w, ", \"fin\": true");
+		else
+			jw_lit(w, ", \"fin\": false");
+		if (group_int(p, i, end, "websocket.mask"))
+			jw_lit(w, ", \"masked\": true, \"len\": ");
+		else
+			jw_lit(w, ", \"masked\": false, \"len\": ");
+		jw_u64(w, (uint64_t)group_int(p, i, end, "websocket.len"));
+		if (code) {
+			jw_lit(w, ", \"close_code\": ");
+			jw_i64(w, code->i);
+		}
+		jw_lit(w, "}");
 		first = 0;
 	}
 	if (!first)
-		fputs("]", out);
+		jw_lit(w, "]");
+}
+
+static void json_ws(FILE *out, const struct pkt *p)
+{
+	struct jw w;
+
+	jw_init(&w, out);
+	jw_ws(&w, p);
+	jw_flush(&w);
 }
 
 const struct proto proto_websocket = {
@@ -465,4 +515,5 @@ const struct proto proto_websocket = {
 	.feed = ws_feed,
 	.carries = 1u << TRACE_WEBSOCKET,
 	.json = json_ws,
+	.jw = jw_ws,
 };
