@@ -156,6 +156,7 @@ struct ssh_side {
 	uint64_t at;	      /* bytes of the direction consumed so far */
 	unsigned other_lines; /* lines before the identification */
 	int have_kexinit;     /* its first KEXINIT was read whole */
+	size_t pending;	      /* bytes of an incomplete line or packet left */
 	char *lists[L_N];     /* ... and its name-lists */
 };
 
@@ -1039,7 +1040,26 @@ static size_t ssh_feed(void *st, int dir, const uint8_t *data, size_t len, struc
 		sd->at += n;
 	}
 	info_prefix(p, dir, info_before);
-	return r ? (size_t)-1 : used;
+	if (r)
+		return (size_t)-1;
+	sd->pending = len - used;
+	return used;
+}
+
+/* The direction's FIN: a line or packet it cut short is said, not dropped. */
+static int ssh_fin(void *st, int dir, struct pkt *p)
+{
+	struct ssh_state *s = st;
+	const struct ssh_side *sd;
+
+	if (dir != PKT_DIR_CLIENT && dir != PKT_DIR_SERVER)
+		return 0;
+	sd = &s->side[dir];
+	if (!sd->pending || sd->phase == SSH_LOST || sd->phase == SSH_ENCRYPTED)
+		return 0;
+	return pkt_proto_error(
+		p, "ssh: the %s's stream ends inside %s (%zu bytes of it)", side_name[dir],
+		sd->phase == SSH_IDENT ? "its identification line" : "a packet", sd->pending);
 }
 
 /* `, "ssh": {"version": "SSH-2.0-..."}`, `{"msgs": [20]}`, `{"encrypted": true}`
@@ -1142,6 +1162,7 @@ const struct proto proto_ssh = {
 	.open = ssh_open,
 	.close = ssh_close,
 	.feed = ssh_feed,
+	.fin = ssh_fin,
 	.carries = 1u << TRACE_SSH,
 	.json = json_ssh,
 	.jw = jw_ssh,

@@ -83,6 +83,7 @@ struct ws_side {
 	size_t big_have;
 	int compressed; /* the open message is compressed (RFC 7692) */
 	int lost;	/* a length no frame can have: the rest is unreadable */
+	size_t pending; /* bytes of an incomplete frame left with dissect.c */
 	/* the text message being assembled (for UTF-8 and the listing) */
 	uint8_t *text;
 	size_t text_len;
@@ -392,14 +393,12 @@ static int list_frame(struct ws_state *s, int dir, const struct ws_frame *f, con
 	return 0;
 }
 
-static size_t ws_feed(void *st, int dir, const uint8_t *data, size_t len, struct pkt *p,
-		      struct proto_io *io)
+static size_t feed_frames(struct ws_state *s, int dir, const uint8_t *data, size_t len,
+			  struct pkt *p)
 {
-	struct ws_state *s = st;
 	struct ws_side *sd = &s->side[dir];
 	size_t used = 0;
 
-	(void)io;
 	while (used < len) {
 		struct ws_frame f;
 
@@ -450,6 +449,43 @@ static size_t ws_feed(void *st, int dir, const uint8_t *data, size_t len, struct
 		used += f.hdr + (size_t)f.len;
 	}
 	return used;
+}
+
+static size_t ws_feed(void *st, int dir, const uint8_t *data, size_t len, struct pkt *p,
+		      struct proto_io *io)
+{
+	struct ws_state *s = st;
+	size_t used = feed_frames(s, dir, data, len, p);
+
+	(void)io;
+	if (used != (size_t)-1)
+		s->side[dir].pending = len - used;
+	return used;
+}
+
+/* The direction's FIN: a frame it cut short is said, not dropped. */
+static int ws_fin(void *st, int dir, struct pkt *p)
+{
+	struct ws_state *s = st;
+	struct ws_side *sd;
+	const char *who = dir == PKT_DIR_CLIENT ? "client" : "server";
+
+	if (dir != PKT_DIR_CLIENT && dir != PKT_DIR_SERVER)
+		return 0;
+	sd = &s->side[dir];
+	if (sd->lost)
+		return 0;
+	if (sd->skipping)
+		return pkt_proto_error(p,
+				       "websocket: the %s's stream ends inside a frame of %llu "
+				       "bytes (%llu to go)",
+				       who, (unsigned long long)sd->big.len,
+				       (unsigned long long)sd->skip_left);
+	if (sd->pending)
+		return pkt_proto_error(
+			p, "websocket: the %s's stream ends inside a frame (%zu bytes of it)", who,
+			sd->pending);
+	return 0;
 }
 
 static int64_t group_int(const struct pkt *p, size_t i, size_t end, const char *name)
@@ -513,6 +549,7 @@ const struct proto proto_websocket = {
 	.close = ws_close,
 	.upgraded = ws_upgraded,
 	.feed = ws_feed,
+	.fin = ws_fin,
 	.carries = 1u << TRACE_WEBSOCKET,
 	.json = json_ws,
 	.jw = jw_ws,

@@ -216,8 +216,10 @@ void show_packet_json(FILE *out, const struct pkt *p)
 
 int show_has_message(const struct pkt *p)
 {
+	/* A protocol error (a stream that ends inside a record, a FIN) is in
+	 * the Info text too: it is said, even without a message. */
 	for (size_t i = 0; i < p->nfv; i++)
-		if (p->fv[i].type == PKT_FV_GROUP)
+		if (p->fv[i].type == PKT_FV_GROUP || !strcmp(p->fv[i].name, "wl.error"))
 			return 1;
 	return 0;
 }
@@ -242,10 +244,10 @@ void show_packet_text(FILE *out, const struct pkt *p)
 			addr_text(p, p->dst, dst, sizeof(dst));
 			fprintf(out, "%s → %s  ", src, dst);
 		}
-		fprintf(out, "%s%s%s\n", p->info, p->err[0] ? "  [malformed: " : "",
-			p->err[0] ? p->err : "");
+		fputs(p->info, out);
 		if (p->err[0])
-			fputs("]\n", out);
+			fprintf(out, "  [malformed: %s]", p->err);
+		fputc('\n', out);
 		return;
 	}
 	addr_text(p, p->src, src, sizeof(src));
