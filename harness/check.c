@@ -44,11 +44,12 @@ int cmd_check(int argc, char **argv)
 					      { "keylog", required_argument, NULL, 'k' },
 					      { "html", required_argument, NULL, 'H' },
 					      { "tap", no_argument, NULL, 't' },
+					      { "junit", required_argument, NULL, 'J' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
-	static const char usage[] =
-		"check LAB CAPTURE [--json|--tap] [--stream N] [--keylog F] [--html DIR]";
-	const char *keylog = NULL, *html_dir = NULL;
+	static const char usage[] = "check LAB CAPTURE [--json|--tap] [--stream N] [--keylog F] "
+				    "[--html DIR] [--junit F]";
+	const char *keylog = NULL, *html_dir = NULL, *junit = NULL;
 	struct lab *lab = NULL;
 	struct trace *tr = NULL;
 	struct claim_result *res = NULL;
@@ -81,6 +82,9 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 't':
 			tap = 1;
+			break;
+		case 'J':
+			junit = optarg;
 			break;
 		case 'h':
 			printf("usage: wirelab %s\n", usage);
@@ -115,7 +119,8 @@ int cmd_check(int argc, char **argv)
 		report_text(stdout, &rep, cli_color(1));
 	}
 	ret = report_exit_code(&rep);
-	if (html_dir && html_write(html_dir, &rep, 1, err, sizeof(err))) {
+	if ((html_dir && html_write(html_dir, &rep, 1, err, sizeof(err))) ||
+	    (junit && report_junit(junit, &rep, 1, err, sizeof(err)))) {
 		fprintf(stderr, "wirelab: %s\n", err);
 		ret = EXIT_INPUT;
 	}

@@ -77,7 +77,7 @@ static const struct command {
 	  "run [LAB...] [--out DIR] [--json F] [--junit F] [--tap F] [--html DIR] [--keep]",
 	  "run labs in fresh namespaces, capture, check the claims (root)" },
 	{ "check", cmd_check,
-	  "check LAB CAPTURE [--json|--tap] [--stream N] [--keylog F] [--html DIR]",
+	  "check LAB CAPTURE [--json|--tap] [--stream N] [--keylog F] [--html DIR] [--junit F]",
 	  "check a lab's claims against an existing pcap/pcapng" },
 	{ "show", cmd_show, "show CAPTURE [--json] [--keylog F]",
 	  "the packet list, relative seq/ack, decoded messages" },
