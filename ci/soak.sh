@@ -11,15 +11,28 @@ W=$B/wirelab
 out=$(mktemp -d /tmp/wl-soak.XXXXXX) || exit 2
 trap 'rm -rf "$out"' EXIT
 labs="http http-loss websocket tls13"
+# What a run may leave, one line each.
+objects() {
+	ls /run/wirelab 2>/dev/null | sed 's/^/rundir /'
+	ls -d /tmp/wirelab-wl* 2>/dev/null | sed 's/^/tmpdir /'
+	ls /run/netns 2>/dev/null | grep '^wl' | sed 's/^/netns /'
+	ip -o link show type veth 2>/dev/null | grep ' wl' | sed 's/^/veth /'
+	grep ' /run/netns/wl' /proc/self/mounts | sed 's/^/mount /'
+	ls -d /sys/fs/cgroup/*/wirelab-wl* /sys/fs/cgroup/wirelab-wl* 2>/dev/null | sed 's/^/cgroup /'
+	ps -e -o netns=,pid=,stat=,comm= | awk -v me="$(ps -o netns= -p $$)" \
+		'$1 != me && $4 ~ /^(wl-|nginx|curl|sshd|node|chromium)/ { print "proc " $2 " " $3 " " $4 }'
+}
 count() {
-	n=$(ls /run/wirelab 2>/dev/null | wc -l)
-	n=$((n + $(ls -d /tmp/wirelab-wl* 2>/dev/null | wc -l)))
-	n=$((n + $(ls /run/netns 2>/dev/null | grep -c '^wl')))
-	n=$((n + $(ip -o link show type veth 2>/dev/null | grep -c ' wl')))
-	n=$((n + $(grep -c ' /run/netns/wl' /proc/self/mounts)))
-	n=$((n + $(ps -e -o netns=,comm= | awk -v me="$(ps -o netns= -p $$)" \
-		'$1 != me && $2 ~ /^(wl-|nginx|curl|sshd|node)/' | wc -l)))
-	echo "$n"
+	objects | wc -l
+}
+# Killed processes take a moment to be gone: wait (10 s at most) for the
+# count to come down to where it was.
+settle() {
+	i=0
+	while [ "$(count)" -gt "$base" ] && [ "$i" -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 }
 base=$(count)
 i=1
@@ -33,9 +46,12 @@ while [ "$i" -le "$N" ]; do
 	wait "$pid" 2>/dev/null
 	i=$((i + 1))
 done
-sleep 1
+settle
 left=$(( $(count) - base ))
+[ "$left" -gt 0 ] && objects | sed 's/^/  left: /'
 "$W" clean >/dev/null 2>&1
+settle
 after_clean=$(( $(count) - base ))
+[ "$after_clean" -gt 0 ] && objects | sed 's/^/  after clean: /'
 echo "soak: $N runs killed at random points; left after the supervisors: $left; after wirelab clean: $after_clean"
 [ "$left" -le 0 ] && [ "$after_clean" -le 0 ]

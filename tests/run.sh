@@ -29,9 +29,10 @@ for t in tests/integration/*.sh; do
 	name=$(basename "$t" .sh)
 	log="$B/tests/integration-$name.log"
 	mkdir -p "$B/tests"
+	t0=$(date +%s)
 	if sh "$t" >"$log" 2>&1; then
 		pass=$((pass + 1))
-		echo "PASS integration/$name"
+		echo "PASS integration/$name ($(($(date +%s) - t0)) s)"
 	else
 		fail=$((fail + 1))
 		failed="$failed integration/$name"
