@@ -29,8 +29,19 @@ while [ "$r" -le "$ROUNDS" ]; do
 	j=1
 	for p in $pids; do
 		wait "$p" || { echo "FAIL: round $r job $j exited $?"; fail=1; }
-		verdicts "$out/r$j.json" | cmp -s - "$out/want" ||
-			{ echo "FAIL: round $r job $j: other verdicts"; fail=1; }
+		if ! verdicts "$out/r$j.json" | cmp -s - "$out/want"; then
+			echo "FAIL: round $r job $j: other verdicts:"
+			verdicts "$out/r$j.json" | diff "$out/want" - | grep '^[<>]' | sed 's/^/    /'
+			# each flipped claim as the report says it
+			for id in $(verdicts "$out/r$j.json" | diff "$out/want" - |
+				sed -n 's/^> "id": "\([^"]*\)".*/\1/p'); do
+				grep -A3 " $id " "$out/r$j.txt" | sed 's/^/    | /'
+			done
+			# a lab that did not run says why
+			grep -E 'error: |did not |failed \(|timed out|could not' "$out/r$j.txt" |
+				grep -v 'protocol errors' | sed 's/^/    ! /'
+			fail=1
+		fi
 		j=$((j + 1))
 	done
 	r=$((r + 1))

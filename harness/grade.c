@@ -759,6 +759,7 @@ static int put_in_role(struct lab *lab, const struct sandbox *sb, const char *ou
 		free(pg->argv[i]);
 	free(pg->argv);
 	pg->argv = argv;
+	pg->untrusted = 1;
 	return 0;
 }
 

@@ -48,6 +48,7 @@ struct lab_prog {
 	int ready_port;	    /* server: wait until this TCP port listens (0: none) */
 	int timeout_ms;	    /* client: kill after (default 10000) */
 	int exit_status;    /* client: the status it must exit with (default 0) */
+	int untrusted;	    /* grade: a student's program (no raised priority) */
 	int line;
 };
 

@@ -1,6 +1,6 @@
 /* labs/wl-ws-server.c — the WebSocket server of the notes' Pi (port 8080).
  *
- *   wl-ws-server [-p PORT] [-n PUSHES] [-g PUSH_GAP_MS] [-P PING_TEXT] [-w]
+ *   wl-ws-server [-p PORT] [-n PUSHES] [-g PUSH_GAP_MS] [-P PING_TEXT] [-w] [-t]
  *
  * Per connection: reads the upgrade request, answers 101 with the accept key
  * (RFC 6455 4.2.2), then at once starts pushing PUSHES text messages, GAP ms
@@ -9,7 +9,9 @@
  * (if given) and answers pings with pongs. On the client's Close it answers
  * Close with the same code and, as RFC 6455 7.1.1 says a server should,
  * closes the TCP connection first; -w waits for the client's FIN instead
- * (the notes' description, to compare).
+ * (the notes' description, to compare). -t starts the pushes at the
+ * client's first text instead of at the upgrade: a client that is slow to
+ * start (a browser under load) still sees them cross its own texts.
  */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -21,7 +23,7 @@
 #include "labs/ws.h"
 
 struct opts {
-	int pushes, gap_ms, wait_fin;
+	int pushes, gap_ms, wait_fin, after_text;
 	const char *ping;
 };
 
@@ -86,17 +88,18 @@ static int handshake(int c)
 static void serve(int c, const struct opts *o)
 {
 	struct ws_msg m;
-	int pushed = 0, pinged = !o->ping;
+	int pushed = 0, pinged = !o->ping, started = !o->after_text;
 	long next = ws_now_ms();
 
 	if (handshake(c))
 		return;
 	for (;;) {
 		long now = ws_now_ms();
-		int wait = pushed < o->pushes ? (int)(next > now ? next - now : 0) : 1000;
+		int wait =
+			started && pushed < o->pushes ? (int)(next > now ? next - now : 0) : 1000;
 
 		if (!ws_readable(c, wait)) {
-			if (pushed < o->pushes) {
+			if (started && pushed < o->pushes) {
 				char t[32];
 				int n = snprintf(t, sizeof(t), "push %d", ++pushed);
 
@@ -120,6 +123,10 @@ static void serve(int c, const struct opts *o)
 
 			if (ws_send(c, WS_TEXT, t, (size_t)n, 0))
 				return;
+			if (!started) { /* -t: the pushes start now */
+				started = 1;
+				next = ws_now_ms();
+			}
 			break;
 		}
 		case WS_PING:
@@ -143,11 +150,11 @@ static void serve(int c, const struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { 0, 20, 0, NULL };
+	struct opts o = { 0, 20, 0, 0, NULL };
 	int port = 8080, opt, s, one = 1;
 	struct sockaddr_in sa;
 
-	while ((opt = getopt(argc, argv, "p:n:g:P:w")) != -1) {
+	while ((opt = getopt(argc, argv, "p:n:g:P:wt")) != -1) {
 		switch (opt) {
 		case 'p':
 			port = atoi(optarg);
@@ -164,9 +171,12 @@ int main(int argc, char **argv)
 		case 'w':
 			o.wait_fin = 1;
 			break;
+		case 't':
+			o.after_text = 1;
+			break;
 		default:
 			fprintf(stderr, "usage: wl-ws-server [-p PORT] [-n PUSHES] [-g GAP_MS] "
-					"[-P PING] [-w]\n");
+					"[-P PING] [-w] [-t]\n");
 			return 2;
 		}
 	}

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -54,6 +55,7 @@ enum child_step {
 	STEP_STDERR,
 	STEP_DUP,
 	STEP_CHDIR,
+	STEP_NICE,
 	STEP_EXEC,
 };
 
@@ -181,6 +183,8 @@ static void child_run(const struct proc_spec *s, pid_t parent, int rel_fd, int e
 		child_fail(err_fd, STEP_PARENT_GONE);
 	}
 
+	if (s->nice && setpriority(PRIO_PROCESS, 0, s->nice) < 0)
+		child_fail(err_fd, STEP_NICE);
 	if (s->envp)
 		execvpe(s->argv[0], s->argv, s->envp);
 	else
@@ -209,6 +213,8 @@ static const char *step_what(int step)
 		return "set up stdio";
 	case STEP_CHDIR:
 		return "change directory";
+	case STEP_NICE:
+		return "set the nice value";
 	case STEP_EXEC:
 		return "execute";
 	}

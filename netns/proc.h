@@ -20,6 +20,7 @@ struct proc_spec {
 	const char *cwd;	 /* NULL: unchanged */
 	const char *stdout_path; /* NULL: /dev/null; created/truncated */
 	const char *stderr_path; /* NULL: /dev/null; may equal stdout_path */
+	int nice;		 /* 0: the caller's; else this nice value (root: < 0) */
 };
 
 struct proc;
