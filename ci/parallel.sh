@@ -10,6 +10,7 @@ B=${B:-build}
 W=$B/wirelab
 out=$(mktemp -d /tmp/wl-parallel.XXXXXX) || exit 2
 trap 'rm -rf "$out"' EXIT
+trap 'exit 130' INT TERM
 verdicts() { grep -o '"id": "[^"]*", "verdict": "[^"]*"' "$1"; }
 
 "$W" run --out "$out/lone" --json "$out/lone.json" >/dev/null 2>&1 || {

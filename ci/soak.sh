@@ -10,6 +10,7 @@ B=${B:-build}
 W=$B/wirelab
 out=$(mktemp -d /tmp/wl-soak.XXXXXX) || exit 2
 trap 'rm -rf "$out"' EXIT
+trap 'exit 130' INT TERM
 labs="http http-loss websocket tls13"
 # What a run may leave, one line each.
 objects() {

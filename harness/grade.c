@@ -74,6 +74,7 @@
 #define MAX_CG	     4
 #define PROGRAM_TAIL 512
 #define BUILD_TAIL   1024
+#define SHARD_FILE   "shard.txt" /* which students a grade's output holds */
 
 static const char *const sandbox_tools[] = { "/usr/bin/bwrap", "/usr/bin/setpriv",
 					     "/usr/bin/prlimit" };
@@ -1242,16 +1243,26 @@ static int sub_name(const char *path, char *out, size_t len)
 		buf[--n] = '\0';
 	slash = strrchr(buf, '/');
 	snprintf(out, len, "%s", slash ? slash + 1 : buf);
-	return out[0] && out[0] != '.' &&
+	/* Not a name a spreadsheet reads as a formula (- + @), nor one of the
+	 * files beside the students' directories. */
+	if (!strcmp(out, "gradebook.csv") || !strcmp(out, "gradebook.json") ||
+	    !strcmp(out, "index.html") || !strcmp(out, SHARD_FILE))
+		return -1;
+	return out[0] && !strchr(".-+@", out[0]) &&
 			       strspn(out, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 					   "0123456789._-@+") == strlen(out)
 		       ? 0
 		       : -1;
 }
 
+/* A quoted CSV field; one that starts as a formula would (= + - @, a tab
+ * or CR: an error that quotes a student's file name) gets a ' first, so
+ * that a spreadsheet shows it as text. */
 static void csv_field(FILE *f, const char *s)
 {
 	fputc('"', f);
+	if (*s && strchr("=+-@\t\r", *s))
+		fputc('\'', f);
 	for (; *s; s++) {
 		if (*s == '"')
 			fputc('"', f);
@@ -1262,7 +1273,7 @@ static void csv_field(FILE *f, const char *s)
 
 /* A row of the gradebook, as row.tsv holds it. */
 struct row {
-	char error[2048];
+	char error[2048 + 2]; /* a graded error (2047 bytes at most), its newline */
 	int score, max;
 	int *points, *maxes;
 	char (*verdicts)[32];
@@ -1363,14 +1374,15 @@ static int write_gradebook(const char *out, const struct lab *lab, char (*names)
 	}
 	snprintf(path, sizeof(path), "%s/gradebook.csv", out);
 	csv = fopen(path, "w");
+	if (!csv) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
 	snprintf(path, sizeof(path), "%s/gradebook.json", out);
 	js = fopen(path, "w");
-	if (!csv || !js) {
+	if (!js) {
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-		if (csv)
-			fclose(csv);
-		if (js)
-			fclose(js);
+		fclose(csv);
 		return -1;
 	}
 	fprintf(csv, "student,score,max_score");
@@ -1427,7 +1439,7 @@ static int write_gradebook(const char *out, const struct lab *lab, char (*names)
 	}
 	fprintf(js, "\n]}\n");
 	if (fclose(csv) | fclose(js)) {
-		snprintf(err, errlen, "cannot write the gradebook in %s", out);
+		snprintf(err, errlen, "cannot write the gradebook in %s: %s", out, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -1524,6 +1536,9 @@ static void reap(struct sub *s, int st, const char *out, const struct lab *lab)
 		fprintf(stderr, "wirelab: clean-up: %s\n", e);
 	fallback_row(out, s, lab);
 }
+
+static int write_manifest(const char *dir, const struct lab *lab, unsigned k, unsigned n,
+			  char (*names)[256], size_t nnames, char *err, size_t errlen);
 
 int cmd_grade(int argc, char **argv)
 {
@@ -1647,15 +1662,25 @@ int cmd_grade(int argc, char **argv)
 		fprintf(stderr, "wirelab: %s\n", err[0] ? err : strerror(errno));
 		goto out;
 	}
+	names = calloc(nsubs + 1, sizeof(*names));
+	if (!names) {
+		fprintf(stderr, "wirelab: out of memory\n");
+		goto out;
+	}
 	for (size_t i = 0; i < nsubs; i++) {
 		char d[PATH_MAX + 260];
 
+		memcpy(names[i], subs[i].name, sizeof(names[i]));
 		snprintf(d, sizeof(d), "%s/%s", out_abs, subs[i].name);
 		rm_tree(d); /* a previous grade's files */
 		if (cli_mkdir_p(d, err, sizeof(err))) {
 			fprintf(stderr, "wirelab: %s\n", err);
 			goto out;
 		}
+	}
+	if (write_manifest(out_abs, lab, shard_k, shard_n, names, nsubs, err, sizeof(err))) {
+		fprintf(stderr, "wirelab: %s\n", err);
+		goto out;
 	}
 	if (lab->role) /* a program's lab; a capture's makes nothing to clean */
 		sup = supervisor_start(err, sizeof(err));
@@ -1674,8 +1699,13 @@ int cmd_grade(int argc, char **argv)
 	/* A capture with answers takes a read of the capture: 120 s is plenty
 	 * for the 1 GiB a graded capture may hold. */
 	limit_s = 120;
-	if (lab->role)
-		limit_s += lab->role->build_timeout_ms / 1000.0 + 15.0 * (double)lab->nprogs;
+	if (lab->role) {
+		/* jobs beyond the CPU slots wait for one (run.c): their turn too */
+		long turns = (jobs + run_slots() - 1) / run_slots();
+
+		limit_s += lab->role->build_timeout_ms / 1000.0 +
+			   15.0 * (double)lab->nprogs * (double)turns;
+	}
 	fflush(NULL);
 	while (done < nsubs && !stop_sig) {
 		while (running < (size_t)jobs && next < nsubs) {
@@ -1686,6 +1716,7 @@ int cmd_grade(int argc, char **argv)
 				fprintf(stderr, "wirelab: fork: %s\n", strerror(errno));
 				s->pid = 0;
 				s->status = 0;
+				fallback_row(out_abs, s, lab); /* "ended without a result" */
 				done++;
 				continue;
 			}
@@ -1727,10 +1758,7 @@ int cmd_grade(int argc, char **argv)
 		ret = 128 + stop_sig;
 		goto out;
 	}
-	names = calloc(nsubs + 1, sizeof(*names));
-	for (size_t i = 0; names && i < nsubs; i++)
-		memcpy(names[i], subs[i].name, sizeof(names[i]));
-	if (!names || write_gradebook(out_abs, lab, names, nsubs, err, sizeof(err)) ||
+	if (write_gradebook(out_abs, lab, names, nsubs, err, sizeof(err)) ||
 	    (html_dir &&
 	     write_class_page(html_abs, out_abs, lab, names, nsubs, err, sizeof(err)))) {
 		fprintf(stderr, "wirelab: %s\n", err);
@@ -1768,34 +1796,85 @@ static int by_str(const void *a, const void *b)
 	return strcmp((const char *)a, (const char *)b);
 }
 
-/* The students graded in one shard's output: its directories with a row. */
-static int shard_students(const char *dir, char (**names)[256], size_t *n, char *err, size_t errlen)
+/* DIR/shard.txt, written when a grade starts: "wirelab-shard LAB K N",
+ * then the name of each student it grades. Merge trusts only it: a shard
+ * killed halfway has students without a row, and says so. */
+static int write_manifest(const char *dir, const struct lab *lab, unsigned k, unsigned n,
+			  char (*names)[256], size_t nnames, char *err, size_t errlen)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
+	char path[PATH_MAX + 32];
+	FILE *f;
 
-	if (!d) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+	snprintf(path, sizeof(path), "%s/" SHARD_FILE, dir);
+	f = fopen(path, "w");
+	if (!f) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
-	while ((de = readdir(d))) {
-		char p[PATH_MAX + 300], name[256];
+	fprintf(f, "wirelab-shard %s %u %u\n", lab->id, k, n);
+	for (size_t i = 0; i < nnames; i++)
+		fprintf(f, "%s\n", names[i]);
+	if (fclose(f)) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads a shard's manifest: its K and N, its students appended to names
+ * (each checked to have its row). */
+static int read_manifest(const char *dir, const struct lab *lab, unsigned *k, unsigned *n,
+			 char (**names)[256], size_t *nnames, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 300], line[512], id[256];
+	FILE *f;
+	int ret = -1;
+
+	snprintf(path, sizeof(path), "%s/" SHARD_FILE, dir);
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s (not the output of a wirelab grade)", path,
+			 strerror(errno));
+		return -1;
+	}
+	if (!fgets(line, sizeof(line), f) ||
+	    sscanf(line, "wirelab-shard %255s %u %u", id, k, n) != 3 || *k < 1 || *k > *n) {
+		snprintf(err, errlen, "%s:1: expected wirelab-shard LAB K N", path);
+		goto out;
+	}
+	if (strcmp(id, lab->id)) {
+		snprintf(err, errlen, "%s: a shard of lab %s, not %s", path, id, lab->id);
+		goto out;
+	}
+	for (int ln = 2; fgets(line, sizeof(line), f); ln++) {
+		char name[256], row[PATH_MAX + 600];
 		char(*nn)[256];
 
-		snprintf(p, sizeof(p), "%s/%s/row.tsv", dir, de->d_name);
-		if (sub_name(de->d_name, name, sizeof(name)) || access(p, R_OK))
-			continue;
-		nn = realloc(*names, (*n + 1) * sizeof(**names));
+		line[strcspn(line, "\n")] = '\0';
+		if (sub_name(line, name, sizeof(name)) || strcmp(name, line)) {
+			snprintf(err, errlen, "%s:%d: not a student's name", path, ln);
+			goto out;
+		}
+		snprintf(row, sizeof(row), "%s/%s/row.tsv", dir, name);
+		if (access(row, R_OK)) {
+			snprintf(err, errlen,
+				 "%s: student %s has no row: shard %u/%u did not finish (was it "
+				 "interrupted?)",
+				 dir, name, *k, *n);
+			goto out;
+		}
+		nn = realloc(*names, (*nnames + 1) * sizeof(**names));
 		if (!nn) {
-			closedir(d);
 			snprintf(err, errlen, "out of memory");
-			return -1;
+			goto out;
 		}
 		*names = nn;
-		memcpy(nn[(*n)++], name, sizeof(name));
+		memcpy(nn[(*nnames)++], name, sizeof(name));
 	}
-	closedir(d);
-	return 0;
+	ret = 0;
+out:
+	fclose(f);
+	return ret;
 }
 
 /* `wirelab gradebook answers LAB CAPTURE`: the answers file that capture
@@ -1865,7 +1944,8 @@ int cmd_gradebook(int argc, char **argv)
 	const char *out = NULL;
 	struct lab *lab = NULL;
 	char(*names)[256] = NULL, err[1024], out_abs[PATH_MAX];
-	size_t n = 0;
+	size_t n = 0, nshards = 0;
+	unsigned shard_n = 0, *seen = NULL;
 	int c, ret = EXIT_INPUT;
 
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -1892,33 +1972,72 @@ int cmd_gradebook(int argc, char **argv)
 		fprintf(stderr, "wirelab: %s\n", err[0] ? err : strerror(errno));
 		goto out;
 	}
-	for (int i = optind + 2; i < argc; i++) {
+	nshards = (size_t)(argc - optind - 2);
+	seen = calloc(nshards + 1, sizeof(*seen));
+	if (!seen) {
+		fprintf(stderr, "wirelab: out of memory\n");
+		goto out;
+	}
+	/* Every manifest first (nothing copied yet), then the copies. */
+	for (size_t i = 0; i < nshards; i++) {
 		char shard[PATH_MAX];
-		size_t first = n;
+		unsigned k = 0, sn = 0;
 
-		if (!realpath(argv[i], shard)) {
-			fprintf(stderr, "wirelab: %s: %s\n", argv[i], strerror(errno));
+		if (!realpath(argv[optind + 2 + (int)i], shard)) {
+			fprintf(stderr, "wirelab: %s: %s\n", argv[optind + 2 + (int)i],
+				strerror(errno));
 			goto out;
 		}
-		if (shard_students(shard, &names, &n, err, sizeof(err))) {
+		if (read_manifest(shard, lab, &k, &sn, &names, &n, err, sizeof(err))) {
 			fprintf(stderr, "wirelab: %s\n", err);
 			goto out;
 		}
-		if (n == first)
-			fprintf(stderr, "wirelab: %s: no graded student in it\n", argv[i]);
-		for (size_t k = first; k < n && strcmp(shard, out_abs); k++) {
+		if (shard_n && sn != shard_n) {
+			fprintf(stderr, "wirelab: %s: a shard of %u, the others of %u\n", shard, sn,
+				shard_n);
+			goto out;
+		}
+		shard_n = sn;
+		for (size_t j = 0; j < i; j++)
+			if (seen[j] == k) {
+				fprintf(stderr, "wirelab: shard %u/%u given twice (%s)\n", k, sn,
+					shard);
+				goto out;
+			}
+		seen[i] = k;
+	}
+	if (nshards != shard_n) {
+		fprintf(stderr, "wirelab: %zu shard%s given, the grade was cut in %u\n", nshards,
+			nshards == 1 ? "" : "s", shard_n);
+		goto out;
+	}
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(names[i], names[j])) {
+				fprintf(stderr, "wirelab: student '%s' is in two shards\n",
+					names[i]);
+				goto out;
+			}
+	for (size_t i = 0, at = 0; i < nshards; i++) {
+		char shard[PATH_MAX];
+		unsigned k, sn;
+		size_t m = 0;
+		char(*mine)[256] = NULL;
+
+		if (!realpath(argv[optind + 2 + (int)i], shard) ||
+		    read_manifest(shard, lab, &k, &sn, &mine, &m, err, sizeof(err))) {
+			free(mine);
+			fprintf(stderr, "wirelab: %s\n", err);
+			goto out;
+		}
+		free(mine);
+		for (size_t j = at; j < at + m && strcmp(shard, out_abs); j++) {
 			char from[PATH_MAX + 300], to[PATH_MAX + 300];
 			int to_out, st;
 
-			snprintf(from, sizeof(from), "%s/%s", shard, names[k]);
-			snprintf(to, sizeof(to), "%s/%s", out_abs, names[k]);
-			if (!access(to, F_OK)) {
-				fprintf(stderr,
-					"wirelab: student '%s' is in two shards (%s, and already "
-					"in %s)\n",
-					names[k], argv[i], out);
-				goto out;
-			}
+			snprintf(from, sizeof(from), "%s/%s", shard, names[j]);
+			snprintf(to, sizeof(to), "%s/%s", out_abs, names[j]);
+			rm_tree(to); /* an earlier merge's copy */
 			char *const cp[] = { "/bin/cp", "-R", "-P", from, to, NULL };
 
 			st = run_cmd(cp, 60000, &to_out);
@@ -1927,13 +2046,11 @@ int cmd_gradebook(int argc, char **argv)
 				goto out;
 			}
 		}
+		at += m;
 	}
 	qsort(names, n, sizeof(*names), by_str);
-	for (size_t k = 1; k < n; k++)
-		if (!strcmp(names[k], names[k - 1])) {
-			fprintf(stderr, "wirelab: student '%s' is in two shards\n", names[k]);
-			goto out;
-		}
+	/* No manifest: a merged gradebook is the end, not a shard (a shard
+	 * merged into keeps its own). */
 	if (write_gradebook(out_abs, lab, names, n, err, sizeof(err))) {
 		fprintf(stderr, "wirelab: %s\n", err);
 		goto out;
@@ -1942,6 +2059,7 @@ int cmd_gradebook(int argc, char **argv)
 	       n == 1 ? "" : "s", argc - optind - 2, argc - optind - 2 == 1 ? "" : "s", out_abs);
 	ret = EXIT_HOLDS;
 out:
+	free(seen);
 	free(names);
 	lab_free(lab);
 	return ret;

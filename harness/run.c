@@ -177,6 +177,7 @@ struct lab_run {
  * host's): it is free again when closed or when its process dies, and it
  * leaves nothing behind. WIRELAB_SLOTS=N sets another number. */
 #define SLOT_POLL_US 5000
+#define SLOT_WAIT_S  600
 #define PROG_NICE    -10 /* the lab programs' nice value */
 
 static int slot_count(void)
@@ -187,8 +188,14 @@ static int slot_count(void)
 	return n < 1 ? 1 : n > 256 ? 256 : (int)n;
 }
 
-/* Takes a slot, waiting for one as long as it takes; the fd, or -1 with
- * err. *waited: seconds spent waiting. */
+int run_slots(void)
+{
+	return slot_count();
+}
+
+/* Takes a slot, waiting for one up to SLOT_WAIT_S (a stopped run holds its
+ * slot; so could anyone who binds the name); the fd, or -1 with err.
+ * *waited: seconds spent waiting. */
 static int slot_take(double *waited, char *err, size_t errlen)
 {
 	struct timespec t0, t1;
@@ -196,6 +203,15 @@ static int slot_take(double *waited, char *err, size_t errlen)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (t1.tv_sec - t0.tv_sec > SLOT_WAIT_S) {
+			snprintf(err, errlen,
+				 "no CPU slot free in %d s: %d lab%s of other wirelab runs held "
+				 "the %d (abstract sockets @wirelab-cpu-slot-N; WIRELAB_SLOTS=N "
+				 "sets the number)",
+				 SLOT_WAIT_S, n, n == 1 ? "" : "s", n);
+			return -1;
+		}
 		for (int i = 0; i < n; i++) {
 			struct sockaddr_un a = { .sun_family = AF_UNIX };
 			int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -35,6 +35,10 @@ struct lab_outcome {
  * (claim_results_free, trace_free). */
 void run_one(struct registry *reg, const struct run_opts *o, struct lab_outcome *oc);
 
+/* How many labs may run their programs at once on this machine (CPU slots,
+ * run.c): max(1, online CPUs / 2), or WIRELAB_SLOTS. */
+int run_slots(void);
+
 /* Forks the process that removes what this process leaves if it dies (the
  * registry's dead runs). Returns the write end of the pipe it waits on:
  * keep it open for the process's life. */

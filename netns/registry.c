@@ -701,8 +701,10 @@ int registry_cgroup_kill(const char *path, int remove)
 		if (!any)
 			break;
 		usleep(5000);
-		if (i == 399)
+		if (i == 399) {
+			errno = EBUSY; /* processes still in it after 2 s */
 			return -1;
+		}
 	}
 	for (int i = 0; remove && rmdir(path) < 0; i++) {
 		if (errno == ENOENT)
@@ -929,13 +931,18 @@ static int clean_run(int basefd, const char *id, const struct objlist *live, int
 		errbuf_set(err, errlen, "%s: %s", id, e2);
 		failed = 1;
 	}
-	/* Cgroups next: a sandbox's processes, which no pid line names. */
-	for (i = 0; i < l.n; i++) {
-		const struct obj *o = &l.v[i];
+	/* Cgroups next: a sandbox's processes, which no pid line names. The
+	 * cgroup2 ones first: their cgroup.kill catches racing forks. */
+	for (i = 0; i < 2 * l.n; i++) {
+		const struct obj *o = &l.v[i % l.n];
+		char kill_file[PATH_MAX + 16];
 		int r;
 
 		if (o->kind != OBJ_CGROUP || live_has(live, o))
 			continue;
+		snprintf(kill_file, sizeof(kill_file), "%s/cgroup.kill", o->text);
+		if ((i < l.n) != (access(kill_file, F_OK) == 0))
+			continue; /* first pass cgroup2, second the rest */
 		r = undo_cgroup(id, o->text, report, ctx, e2, sizeof(e2));
 		if (r > 0)
 			count++;

@@ -217,7 +217,23 @@ ok
 [ -s "$tmp/merged/cap-wrong/report.txt" ] || fail "merge did not bring the students' reports"
 ok
 "$W" gradebook merge websocket --out "$tmp/merged2" "$tmp/s1" "$tmp/s1" >/dev/null 2>&1 &&
-	fail "merge took a student twice"
+	fail "merge took a shard twice"
+ok
+"$W" gradebook merge websocket --out "$tmp/merged2" "$tmp/s1" >"$tmp/m2.out" 2>&1 ||
+	grep -q '1 shard given, the grade was cut in 2' "$tmp/m2.out" ||
+	fail "merge of half the shards: $(cat "$tmp/m2.out")"
+# A shard that did not finish (a student without a row) is refused.
+cp -R "$tmp/s2" "$tmp/s2cut" && rm "$tmp/s2cut/no-pong/row.tsv"
+ok
+"$W" gradebook merge websocket --out "$tmp/merged3" "$tmp/s1" "$tmp/s2cut" >"$tmp/m3.out" 2>&1 ||
+	grep -q 'student no-pong has no row: shard 2/2 did not finish' "$tmp/m3.out" ||
+	fail "merge of an unfinished shard: $(cat "$tmp/m3.out")"
+# Merging into one of the shards, and again: the same gradebook.
+ok
+"$W" gradebook merge websocket --out "$tmp/s2" "$tmp/s1" "$tmp/s2" >"$tmp/m4.out" 2>&1 &&
+	"$W" gradebook merge websocket --out "$tmp/s2" "$tmp/s1" "$tmp/s2" >>"$tmp/m4.out" 2>&1 &&
+	cmp -s "$tmp/want.csv" "$tmp/s2/gradebook.csv" ||
+	fail "merge into a shard: $(cat "$tmp/m4.out")"
 
 # --html: the class's page (the gradebook, a student per row) and each
 # student's lab page, self-contained; loaded in chromium where it is.
