@@ -10,7 +10,7 @@
 #     segment's RTO) and the peers' own work (key exchange...);
 #   - the start-up of its programs, each measured here alone (median of 5):
 #     `PROG --version`, or what the program really does first (node loads
-#     ws, ssh-keygen makes the key);
+#     ws, ssh-keygen makes the key, chromium shows a blank page headless);
 # and the suite's floor is the sum over the labs plus wirelab's own start-up.
 # The round trips alone (server packets that waited >= 0.8 RTT, times the
 # RTT) are printed too: the strictest floor, "round trips x delay".
@@ -64,6 +64,8 @@ labs=$(awk '$1 != "rtt" { print $1 }' "$work/run1.labs")
 probe() {
 	case $1 in
 	node) NODE_PATH=/usr/share/nodejs node -e "require('ws')" ;;
+	# a headless browser up with a page, the browser lab's first work
+	chromium) chromium --headless --no-sandbox --disable-gpu --dump-dom about:blank ;;
 	ssh-keygen) rm -f "$work/k" "$work/k.pub"; ssh-keygen -q -t ed25519 -N '' -f "$work/k" ;;
 	sshd) /usr/sbin/sshd -V ;;
 	ssh) ssh -V ;;
