@@ -71,10 +71,11 @@ mkdir "$tmp/class"
 for d in "$S"/*; do
 	ln -s "$top/$d" "$tmp/class/$(basename "$d")"
 done
+CLASS=${GRADE_CLASS:-40} # the ASan pass grades 20
 i=1
-while [ "$(ls "$tmp/class" | wc -l)" -lt 40 ]; do
+while [ "$(ls "$tmp/class" | wc -l)" -lt "$CLASS" ]; do
 	for base in honest cap-right cap-wrong cap-other; do
-		[ "$(ls "$tmp/class" | wc -l)" -lt 40 ] || break
+		[ "$(ls "$tmp/class" | wc -l)" -lt "$CLASS" ] || break
 		ln -s "$top/$S/$base" "$tmp/class/copy$i-$base"
 	done
 	i=$((i + 1))
@@ -86,7 +87,7 @@ rc=$?
 [ "$rc" -eq 0 ] || fail "grade --jobs 2 exited $rc: $(tail -3 "$tmp/j2.err")"
 ok
 n=$(tail -n +2 "$tmp/j2/gradebook.csv" | wc -l)
-[ "$n" -eq 40 ] || fail "the gradebook has $n rows, want 40"
+[ "$n" -ge "$CLASS" ] || fail "the gradebook has $n rows, want $CLASS"
 echo "ok: graded $n submissions with --jobs 2 in $(($(date +%s) - start)) s"
 
 # student score points(tcp_handshake upgrade switching raw_pipe ping_pong text
