@@ -27,6 +27,12 @@ done
 for t in tests/integration/*.sh; do
 	[ -f "$t" ] || continue
 	name=$(basename "$t" .sh)
+	case " ${SKIP:-} " in
+	*" $name "*)
+		echo "SKIP integration/$name (SKIP)"
+		continue
+		;;
+	esac
 	log="$B/tests/integration-$name.log"
 	mkdir -p "$B/tests"
 	t0=$(date +%s)
