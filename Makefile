@@ -104,12 +104,21 @@ FUZZ_LIB := $(wildcard harness/dissect*.c) harness/keylog.c harness/pkt.c harnes
 	harness/utf8.c harness/capture.c harness/trace.c harness/show.c harness/filter.c \
 	harness/lab.c harness/claim.c harness/answers.c
 FUZZ_TIME ?= 30
-build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
+# The parsers are compiled once (instrumented, not linked with the fuzzer's
+# main) and linked into every target.
+FUZZ_CFLAGS := -g -O1 -fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE \
+	-DWIRELAB_VERSION='"$(VERSION)"' -I. $(shell pkg-config --cflags libpcap openssl)
+FUZZ_OBJ := $(FUZZ_LIB:%.c=build-fuzz/obj/%.o)
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CC      $@"
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
+-include $(FUZZ_OBJ:.o=.d)
+.SECONDARY: $(FUZZ_OBJ)
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  FUZZ    $@"
-	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-std=gnu11 -D_GNU_SOURCE -DWIRELAB_VERSION='"$(VERSION)"' -I. \
-		$(shell pkg-config --cflags libpcap openssl) \
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
 		-o $@ $^ $(shell pkg-config --libs libpcap openssl) -lm
 
 # Seeds: the checked-in captures (whole, for the pipeline; cut into each
