@@ -450,6 +450,15 @@ static const struct lab_claim *item(const struct lab *lab, size_t i, int *questi
 	return i < nc ? &lab->claims[i] : &lab->questions[i - nc];
 }
 
+/* Item i's place among its own kind: in the claims' results or the
+ * questions'. */
+static size_t item_index(const struct lab *lab, size_t i)
+{
+	size_t nc = lab->role ? lab->nclaims : 0;
+
+	return i < nc ? i : i - nc;
+}
+
 /* What one student earned, for the row, results.json and the report. */
 struct graded {
 	char error[2048];	  /* why the submission did not run through, or "" */
@@ -481,7 +490,7 @@ static void score_item(const struct lab *lab, struct graded *g, size_t i)
 {
 	int q;
 	const struct lab_claim *c = item(lab, i, &q);
-	size_t k = g->capture ? i - (lab->role ? lab->nclaims : 0) : i;
+	size_t k = item_index(lab, i);
 	int worth = points_of(lab, c->id);
 	const struct answer *a;
 
@@ -538,7 +547,7 @@ static void item_output(FILE *o, const struct lab *lab, const struct graded *g, 
 		fprintf(o, "not checked: %s", g->error);
 		return;
 	}
-	r = &g->res[g->capture ? i - (lab->role ? lab->nclaims : 0) : i];
+	r = &g->res[item_index(lab, i)];
 	evidence_text(ev, sizeof(ev), r);
 	if (!q) {
 		fprintf(o, "verdict: %s (the lab expects %s)\nexpected: %s\nobserved: %s",
